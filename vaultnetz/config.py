@@ -1,0 +1,269 @@
+"""The config spec as data: every key with its default, parser and help.
+
+From the one table come the defaults, the validation (unknown key → warning,
+bad value → error naming key, value and what is accepted) and the commented
+file that ``vaultnetz init`` writes.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .model import Cadence, Problem
+from .values import CADENCE_ACCEPTED, parse_cadence
+
+CONFIG_NAME = "vaultnetz.toml"
+
+# Fields of a contact note whose front-matter key the user may rename under [fields].
+FIELD_NAMES = (
+    "name",
+    "aliases",
+    "cadence",
+    "last_contact",
+    "snooze_until",
+    "status",
+    "priority",
+    "birthday",
+    "met_via",
+    "city",
+    "company",
+    "role",
+    "email",
+    "phone",
+    "linkedin",
+    "tags",
+    "date",
+)
+
+
+@dataclass(frozen=True)
+class Key:
+    name: str
+    default: Any
+    parse: Callable[[Any], Any]
+    accepted: str
+    help: str
+    example: str | None = None  # TOML text for `init`, when the default is not obvious
+
+
+def _str_list(value: Any) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise ValueError("expected a list of folder names")
+    return tuple(v.strip().strip("/") for v in value)
+
+
+def _positive_int(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError("expected a whole number of at least 1")
+    return value
+
+
+def _bool(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError("expected true or false")
+    return value
+
+
+def _text(value: Any) -> str:
+    if not isinstance(value, str):
+        raise ValueError("expected a string in quotes")
+    return value
+
+
+def _heading(value: Any) -> str:
+    text = _text(value).strip().lstrip("#").strip()
+    if not text:
+        raise ValueError("expected the heading's text, e.g. \"Log\"")
+    return text
+
+
+def _language(value: Any) -> str:
+    if value not in ("en", "de"):
+        raise ValueError('expected "en" or "de"')
+    return str(value)
+
+
+def _alarm(value: Any) -> str:
+    text = _text(value).strip()
+    if text and not re.match(r"^([01]\d|2[0-3]):[0-5]\d$", text):
+        raise ValueError('expected "" (no alarm) or a time of day "HH:MM"')
+    return text
+
+
+def _cadence_table(value: Any) -> dict[str, Cadence]:
+    if not isinstance(value, dict):
+        raise ValueError("expected a table of tag = cadence")
+    return {str(tag).lstrip("#").lower(): parse_cadence(c) for tag, c in value.items()}
+
+
+def _field_table(value: Any) -> dict[str, str]:
+    if not isinstance(value, dict):
+        raise ValueError("expected a table of field = front-matter key")
+    unknown = [k for k in value if k not in FIELD_NAMES]
+    if unknown:
+        raise ValueError(f"unknown field(s) {', '.join(unknown)}; known: {', '.join(FIELD_NAMES)}")
+    if not all(isinstance(v, str) and v for v in value.values()):
+        raise ValueError("expected front-matter key names as strings")
+    return dict(value)
+
+
+KEYS: tuple[Key, ...] = (
+    Key("people_folders", ("People",), _str_list, "a list of folder names",
+        "Folders (searched recursively) whose notes are contacts. "
+        "Any note tagged `person` is a contact too.", 'people_folders = ["People"]'),
+    Key("default_cadence", Cadence(3, "months", "3m"), parse_cadence, CADENCE_ACCEPTED,
+        "How often to check in when a note has no `cadence`.", 'default_cadence = "3m"'),
+    Key("cadence_by_tag", {}, _cadence_table, "a table of tag = cadence",
+        "Cadence by tag, for notes without `cadence`: the first entry whose tag the "
+        "contact has wins.", '[cadence_by_tag]\n# mentor = "6w"\n# alumni = "1y"'),
+    Key("attempt_backoff", Cadence(28, "days", "4w"), parse_cadence, CADENCE_ACCEPTED,
+        "After an unanswered attempt (#attempt), the next reminder comes this much later.",
+        'attempt_backoff = "4w"'),
+    Key("max_attempts", 3, _positive_int, "a whole number ≥ 1",
+        "After this many unanswered attempts in a row the reminders stop and the contact "
+        "is one-sided (see `review`)."),
+    Key("declined_backoff", Cadence(3, "months", "3m"), parse_cadence, CADENCE_ACCEPTED,
+        "After a no (#declined), try again this much later.", 'declined_backoff = "3m"'),
+    Key("max_per_day", 3, _positive_int, "a whole number ≥ 1",
+        "At most this many check-ins on one day; the rest wait for the next days."),
+    Key("let_go_after", Cadence(24, "months", "2y"), parse_cadence, CADENCE_ACCEPTED,
+        "`review` lists contacts silent for longer than this as candidates to let go.",
+        'let_go_after = "2y"'),
+    Key("log_heading", "Log", _heading, "the heading's text",
+        "The heading of the section holding the log bullets."),
+    Key("horizon_days", 365, _positive_int, "a whole number of days ≥ 1",
+        "How far ahead the feed reaches."),
+    Key("calendar_name", "vaultnetz check-ins", _text, "a string",
+        "The calendar's name in calendar apps."),
+    Key("birthdays", True, _bool, "true or false", "Put birthdays in the feed."),
+    Key("alarm", "", _alarm, '"" or "HH:MM"',
+        "An alarm on the day of each check-in at this time; empty means none."),
+    Key("language", "en", _language, '"en" or "de"', "Language of the feed's texts."),
+    Key("obsidian_vault", "", _text, "a string",
+        "The vault's name for obsidian:// links; empty means the vault folder's name."),
+    Key("git_commit", False, _bool, "true or false",
+        "Commit every write to the vault's git repository (like --commit)."),
+    Key("max_note_size", 2_000_000, _positive_int, "a number of bytes ≥ 1",
+        "Notes larger than this are skipped with a warning."),
+    Key("fields", {}, _field_table, "a table of field = front-matter key",
+        "Rename front-matter keys, e.g. last_contact = \"last-seen\".",
+        '[fields]\n# last_contact = "last-seen"'),
+)
+
+KEYS_BY_NAME = {key.name: key for key in KEYS}
+
+
+@dataclass(frozen=True)
+class Config:
+    people_folders: tuple[str, ...] = ("People",)
+    default_cadence: Cadence = Cadence(3, "months", "3m")
+    cadence_by_tag: dict[str, Cadence] = field(default_factory=dict)
+    attempt_backoff: Cadence = Cadence(28, "days", "4w")
+    max_attempts: int = 3
+    declined_backoff: Cadence = Cadence(3, "months", "3m")
+    max_per_day: int = 3
+    let_go_after: Cadence = Cadence(24, "months", "2y")
+    log_heading: str = "Log"
+    horizon_days: int = 365
+    calendar_name: str = "vaultnetz check-ins"
+    birthdays: bool = True
+    alarm: str = ""
+    language: str = "en"
+    obsidian_vault: str = ""
+    git_commit: bool = False
+    max_note_size: int = 2_000_000
+    fields: dict[str, str] = field(default_factory=dict)
+
+    def key(self, field_name: str) -> str:
+        """The front-matter key the user's notes use for a field."""
+        return self.fields.get(field_name, field_name)
+
+
+def _line_of(text: str, key: str) -> int | None:
+    pattern = re.compile(rf"^\s*(\[{re.escape(key)}\]|{re.escape(key)}\s*=)", re.MULTILINE)
+    match = pattern.search(text)
+    return text.count("\n", 0, match.start()) + 1 if match else None
+
+
+def parse_config(text: str, path: str = CONFIG_NAME) -> tuple[Config, list[Problem]]:
+    """Parse config text; bad values fall back to defaults and are reported as errors."""
+    problems: list[Problem] = []
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        line_match = re.search(r"line (\d+)", str(exc))
+        problems.append(Problem(
+            path, int(line_match.group(1)) if line_match else None, "error", "config-syntax",
+            f"the config is not valid TOML: {exc}", "fix the syntax, or delete the file to "
+            "use the defaults"))
+        return Config(), problems
+    values: dict[str, Any] = {}
+    for name, raw in data.items():
+        key = KEYS_BY_NAME.get(name)
+        if key is None:
+            problems.append(Problem(
+                path, _line_of(text, name), "warning", "config-unknown-key",
+                f"unknown key {name!r} is ignored",
+                "known keys: " + ", ".join(KEYS_BY_NAME)))
+            continue
+        try:
+            values[name] = key.parse(raw)
+        except ValueError as exc:
+            problems.append(Problem(
+                path, _line_of(text, name), "error", "config-bad-value",
+                f"{name} = {raw!r} is not valid: {exc}",
+                "" if key.accepted in str(exc) else f"accepted: {key.accepted}"))
+    return Config(**values), problems
+
+
+def load_config(vault: Path) -> tuple[Config, list[Problem]]:
+    path = vault / CONFIG_NAME
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return Config(), []
+    except OSError as exc:
+        return Config(), [Problem(CONFIG_NAME, None, "error", "config-unreadable",
+                                  f"cannot read the config: {exc.strerror}", "check permissions")]
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return Config(), [Problem(CONFIG_NAME, None, "error", "config-encoding",
+                                  "the config is not UTF-8", "save it as UTF-8")]
+    return parse_config(text, CONFIG_NAME)
+
+
+def default_config_text() -> str:
+    """The commented config file `init` writes: every key, its default and what it does."""
+    lines = [
+        "# vaultnetz configuration. Every key is optional; the values shown are the defaults.",
+        "# Remove the leading '#' of a line to change a value.",
+        "",
+    ]
+    tables = []
+    for key in KEYS:
+        example = key.example or f"{key.name} = {_toml_value(key.default)}"
+        block = [f"# {key.help}", f"# Accepted: {key.accepted}."]
+        block += [f"# {line}" if not line.startswith("#") else line for line in example.splitlines()]
+        # Tables must come after the plain keys in TOML.
+        (tables if example.startswith("[") else lines).extend([*block, ""])
+    return "\n".join(lines + tables).rstrip("\n") + "\n"
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return f"{value:_}" if value >= 10_000 else str(value)
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(value, tuple):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    raise TypeError(value)  # pragma: no cover

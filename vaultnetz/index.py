@@ -1,0 +1,310 @@
+"""Read a whole vault into contacts: notes → contacts with their interactions and problems."""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from .config import CONFIG_NAME, Config, load_config
+from .errors import VaultnetzError
+from .model import Contact, Interaction, Problem
+from .notes import Note, link_key, read_note, walk_notes
+from .values import ISO_DATE, parse_birthday, parse_cadence, parse_date
+
+
+@dataclass(frozen=True)
+class Vault:
+    root: Path
+    config: Config
+    contacts: tuple[Contact, ...]
+    problems: tuple[Problem, ...]
+    note_count: int
+    broken_contacts: tuple[str, ...] = ()  # paths of contact notes skipped for errors
+
+    @property
+    def name(self) -> str:
+        return self.config.obsidian_vault or self.root.resolve().name
+
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+
+def find_vault(explicit: str | None, env: Mapping[str, str], cwd: Path) -> Path:
+    """--vault → $VAULTNETZ_VAULT → nearest ancestor with vaultnetz.toml or .obsidian/ → cwd."""
+    if explicit:
+        return Path(explicit)
+    if env.get("VAULTNETZ_VAULT"):
+        return Path(env["VAULTNETZ_VAULT"])
+    for folder in (cwd, *cwd.parents):
+        if (folder / CONFIG_NAME).is_file() or (folder / ".obsidian").is_dir():
+            return folder
+    return cwd
+
+
+def _in_people_folder(path: str, folders: tuple[str, ...]) -> bool:
+    lowered = path.casefold()
+    return any(lowered.startswith(folder.casefold() + "/") for folder in folders)
+
+
+def _strings(value: Any) -> tuple[str, ...]:
+    """A list or a single value, as Obsidian writes it, as a tuple of non-empty strings."""
+    if value is None:
+        return ()
+    items = value if isinstance(value, list) else [value]
+    out = []
+    for item in items:
+        if item is None or isinstance(item, list | dict):
+            continue
+        text = str(item).strip()
+        if text:
+            out.append(text)
+    return tuple(out)
+
+
+def _tags(value: Any) -> tuple[str, ...]:
+    tags: list[str] = []
+    for item in _strings(value):
+        for part in item.replace(",", " ").split():
+            tag = part.lstrip("#").strip()
+            if tag and tag not in tags:
+                tags.append(tag)
+    return tuple(tags)
+
+
+def is_contact_note(note: Note, config: Config) -> bool:
+    if _in_people_folder(note.path, config.people_folders):
+        return True
+    return "person" in (t.casefold() for t in _tags(note.meta.get(config.key("tags"))))
+
+
+def contact_from_note(note: Note, config: Config) -> tuple[Contact | None, list[Problem]]:
+    """Build a contact from its note; any bad field is an error and the contact is skipped."""
+    meta = note.meta
+    problems: list[Problem] = []
+
+    def get(field_name: str) -> Any:
+        return meta.get(config.key(field_name))
+
+    def bad(field_name: str, message: str, hint: str) -> None:
+        key = config.key(field_name)
+        problems.append(Problem(note.path, note.meta_lines.get(key), "error", f"bad-{field_name}",
+                                f"{key}: {message}", hint))
+
+    def parse(field_name: str, parser: Any, hint: str) -> Any:
+        raw = get(field_name)
+        if raw is None or raw == "":
+            return None
+        try:
+            return parser(raw)
+        except ValueError as exc:
+            bad(field_name, str(exc), hint)
+            return None
+
+    tags = _tags(get("tags"))
+    cadence = parse("cadence", parse_cadence, "use e.g. 3m, 6w, 90d, monthly or 'alle 3 Monate'")
+    cadence_source = "field"
+    if cadence is None:
+        cadence_source = "default"
+        cadence = config.default_cadence
+        lowered = {t.casefold() for t in tags}
+        for tag, tag_cadence in config.cadence_by_tag.items():
+            if tag in lowered:
+                cadence, cadence_source = tag_cadence, f"tag:{tag}"
+                break
+    last_contact = parse("last_contact", parse_date, "use YYYY-MM-DD")
+    snooze = parse("snooze_until", parse_date, "use YYYY-MM-DD")
+    birthday = parse("birthday", parse_birthday, "use YYYY-MM-DD, or --MM-DD without the year")
+
+    status = str(get("status") or "active").strip().lower()
+    if status not in ("active", "paused", "archived"):
+        bad("status", f"{status!r} is not a status", "use active, paused or archived")
+    priority = str(get("priority") or "normal").strip().lower()
+    if priority not in ("high", "normal", "low"):
+        bad("priority", f"{priority!r} is not a priority", "use high, normal or low")
+
+    name_value = get("name")
+    name = str(name_value).strip() if name_value not in (None, "") else note.stem
+    aliases = _strings(get("aliases")) + _strings(meta.get("alias"))
+    interactions = [
+        Interaction(e.day, e.kind, e.text, "log", note.path, e.line) for e in note.log
+    ]
+    if last_contact is not None:
+        line = note.meta_lines.get(config.key("last_contact"))
+        interactions.append(Interaction(last_contact, "contact", "", "field", note.path, line))
+    if problems:
+        return None, problems
+
+    def text(field_name: str) -> str:
+        return ", ".join(_strings(get(field_name)))
+
+    contact = Contact(
+        path=note.path,
+        name=unicodedata.normalize("NFC", name),
+        aliases=tuple(unicodedata.normalize("NFC", a) for a in aliases),
+        cadence=cadence,
+        cadence_source=cadence_source,
+        last_contact_field=last_contact,
+        snooze_until=snooze,
+        status=status,
+        priority=priority,
+        birthday=birthday,
+        met_via=text("met_via"),
+        city=text("city"),
+        company=text("company"),
+        role=text("role"),
+        email=_strings(get("email")),
+        phone=_strings(get("phone")),
+        linkedin=text("linkedin"),
+        tags=tags,
+        interactions=tuple(interactions),
+        mtime_ns=note.mtime_ns,
+    )
+    return contact, problems
+
+
+def note_date(note: Note, config: Config) -> date | None:
+    """The date of a daily note (stem is a date) or of a note with front-matter `date`."""
+    if ISO_DATE.match(note.stem):
+        try:
+            return date.fromisoformat(note.stem)
+        except ValueError:
+            return None
+    raw = note.meta.get(config.key("date"))
+    if raw is None:
+        return None
+    try:
+        return parse_date(raw)
+    except ValueError:
+        return None
+
+
+class ContactLookup:
+    """Resolve link targets to contacts: note path, then file name, then name, then alias."""
+
+    def __init__(self, contacts: tuple[Contact, ...]) -> None:
+        self.levels: list[dict[str, list[int]]] = [{}, {}, {}, {}]
+        for index, contact in enumerate(contacts):
+            stem = contact.path.rsplit("/", 1)[-1]
+            keys = (
+                [link_key(contact.path)],
+                [link_key(stem)],
+                [link_key(contact.name)],
+                [link_key(a) for a in contact.aliases],
+            )
+            for level, level_keys in zip(self.levels, keys, strict=True):
+                for key in set(level_keys):
+                    level.setdefault(key, []).append(index)
+
+    def resolve(self, target: str) -> list[int]:
+        key = link_key(target)
+        for level in self.levels:
+            if key in level:
+                return level[key]
+        if "/" in key:  # [[Some/Folder/Name]] where the folder differs: the file name
+            return self.resolve(key.rsplit("/", 1)[-1])
+        return []
+
+
+def attach_mentions(
+    contacts: tuple[Contact, ...], dated_notes: list[tuple[Note, date]]
+) -> tuple[Contact, ...]:
+    """Add a mention interaction for each dated note linking a contact (once per note)."""
+    lookup = ContactLookup(contacts)
+    found: dict[int, list[Interaction]] = {}
+    newest: dict[int, int] = {}
+    for note, day in dated_notes:
+        seen: set[int] = set()
+        for link in note.links:
+            for index in lookup.resolve(link.target):
+                if index in seen or contacts[index].path == note.path:
+                    continue
+                seen.add(index)
+                text = f"{note.stem}: {link.context}"
+                found.setdefault(index, []).append(
+                    Interaction(day, "contact", text, "mention", note.path, link.line)
+                )
+                newest[index] = max(newest.get(index, 0), note.mtime_ns)
+    if not found:
+        return contacts
+    out = list(contacts)
+    for index, mentions in found.items():
+        contact = out[index]
+        out[index] = replace(
+            contact,
+            interactions=contact.interactions + tuple(mentions),
+            mtime_ns=max(contact.mtime_ns, newest[index]),
+        )
+    return tuple(out)
+
+
+def duplicate_problems(contacts: tuple[Contact, ...]) -> list[Problem]:
+    """Two contacts answering to the same name or alias: a warning naming both paths."""
+    owners: dict[str, set[str]] = {}
+    shown: dict[str, str] = {}
+    for contact in contacts:
+        for name in (contact.name, *contact.aliases):
+            key = link_key(name)
+            owners.setdefault(key, set()).add(contact.path)
+            shown.setdefault(key, name)
+    problems = []
+    for key, paths in sorted(owners.items()):
+        if len(paths) > 1:
+            ordered = sorted(paths)
+            for path in ordered:
+                others = ", ".join(p for p in ordered if p != path)
+                problems.append(Problem(path, None, "warning", "duplicate-name",
+                                        f"the name {shown[key]!r} is also used by {others}",
+                                        "rename one of them or remove the alias"))
+    return problems
+
+
+def build_vault(root: Path, config: Config, notes: list[Note], extra: list[Problem]) -> Vault:
+    """Turn parsed notes into a Vault. Pure: no file access."""
+    problems = list(extra)
+    contacts: list[Contact] = []
+    broken: list[str] = []
+    dated: list[tuple[Note, date]] = []
+    for note in notes:
+        problems.extend(note.problems)
+        if not note.ok:
+            if note.path.casefold().endswith(".md") and _in_people_folder(
+                note.path, config.people_folders
+            ):
+                broken.append(note.path)
+            continue
+        if is_contact_note(note, config):
+            contact, field_problems = contact_from_note(note, config)
+            problems.extend(field_problems)
+            if contact is None:
+                broken.append(note.path)
+            else:
+                contacts.append(contact)
+        day = note_date(note, config)
+        if day is not None and note.links:
+            dated.append((note, day))
+    final = attach_mentions(tuple(contacts), dated)
+    problems.extend(duplicate_problems(final))
+    problems.sort(key=lambda p: (p.path, p.line or 0, p.code))
+    return Vault(root, config, final, tuple(problems), len(notes), tuple(broken))
+
+
+def load_vault(root: Path, config: Config | None = None) -> Vault:
+    """Read every note of the vault at ``root``."""
+    extra: list[Problem] = []
+    if config is None:
+        config, extra = load_config(root)
+    if not root.is_dir():
+        raise VaultnetzError(f"the vault {str(root)!r} is not a folder",
+                             "pass --vault PATH or set VAULTNETZ_VAULT")
+    notes: list[Note] = []
+    for rel, st, problem in walk_notes(root):
+        if problem is not None:
+            extra.append(problem)
+            continue
+        assert st is not None
+        notes.append(read_note(root, rel, st, config.log_heading, config.max_note_size))
+    return build_vault(root, config, notes, extra)

@@ -1,0 +1,308 @@
+"""Find the notes of a vault and parse one note: front-matter, Log section and links.
+
+Parsing never raises for bad input: every problem becomes a ``Problem`` with
+the note's path and the line, and a note with an error is marked not ``ok``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .model import InteractionKind, Problem
+from .values import ISO_DATE
+
+try:  # the C loader is much faster; PyYAML without libyaml still works
+    _Loader: Any = yaml.CSafeLoader
+except AttributeError:  # pragma: no cover
+    _Loader = yaml.SafeLoader
+
+ALWAYS_IGNORED_DIRS = {".obsidian", ".git", ".trash", "node_modules"}
+_TEMP_SUFFIXES = ("~", ".swp", ".swo", ".swx", ".tmp", ".part", ".crdownload")
+_CONFLICT = re.compile(r"\.sync-conflict-|conflicted copy|\(conflict", re.IGNORECASE)
+_BULLET = re.compile(
+    r"^[ \t]*[-*+][ \t]+(?:\[[ xX]\][ \t]+)?(\[\[)?(\d{4}-\d{1,2}-\d{1,2})(\]\])?(?=[\s:,.;]|$)"
+    r"[ \t:–—-]*(.*)$"
+)
+_HEADING = re.compile(r"^(#{1,6})[ \t]+(.*?)[ \t#]*$")
+_FENCE = re.compile(r"^[ \t]*(```|~~~)")
+LINK = re.compile(r"\[\[([^\[\]|#^\n]+)(?:[#^][^\[\]|\n]*)?(?:\|[^\[\]\n]*)?\]\]")
+_TAG_ATTEMPT = re.compile(r"(?<![\w/])#attempt\b", re.IGNORECASE)
+_TAG_DECLINED = re.compile(r"(?<![\w/])#declined\b", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class LogEntry:
+    day: date
+    kind: InteractionKind
+    text: str
+    line: int
+
+
+@dataclass(frozen=True)
+class Link:
+    target: str  # as written, without heading or display text
+    line: int
+    context: str  # the line it stands on, shortened
+
+
+@dataclass(frozen=True)
+class Note:
+    path: str  # relative to the vault, "/"-separated, NFC
+    size: int
+    mtime_ns: int
+    meta: dict[str, Any]
+    meta_lines: dict[str, int]  # top-level key → line number in the file
+    log: tuple[LogEntry, ...]
+    links: tuple[Link, ...]
+    problems: tuple[Problem, ...]
+    ok: bool  # False: an error; the note is skipped and never written to
+    has_log_heading: bool = False
+
+    @property
+    def stem(self) -> str:
+        name = self.path.rsplit("/", 1)[-1]
+        return name[:-3] if name.lower().endswith(".md") else name
+
+
+def is_ignored_name(name: str) -> bool:
+    """Dot-files, editor swap and temp files, and the tool's own temp files."""
+    if name.startswith((".", "~$", "#")) or name in ALWAYS_IGNORED_DIRS:
+        return True
+    return name.endswith(_TEMP_SUFFIXES)
+
+
+def walk_notes(root: Path) -> Iterator[tuple[str, os.stat_result | None, Problem | None]]:
+    """Yield (relative path, stat, problem) for each Markdown note, sorted, never leaving root.
+
+    Symlinks are followed only when they point inside the vault, and each real
+    folder is entered once, so loops end.
+    """
+    real_root = os.path.realpath(root)
+    seen_dirs = {real_root}
+
+    def inside(real: str) -> bool:
+        return real == real_root or real.startswith(real_root + os.sep)
+
+    def walk(folder: str, rel: str) -> Iterator[tuple[str, os.stat_result | None, Problem | None]]:
+        try:
+            entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        except OSError as exc:
+            yield rel or ".", None, Problem(rel or ".", None, "error", "unreadable-folder",
+                                            f"cannot read folder: {exc.strerror}",
+                                            "check its permissions")
+            return
+        for entry in entries:
+            if is_ignored_name(entry.name):
+                continue
+            rel_path = unicodedata.normalize("NFC", f"{rel}/{entry.name}" if rel else entry.name)
+            try:
+                is_link = entry.is_symlink()
+                if is_link:
+                    real = os.path.realpath(entry.path)
+                    if not inside(real):
+                        if entry.name.lower().endswith(".md") or os.path.isdir(entry.path):
+                            yield rel_path, None, Problem(
+                                rel_path, None, "warning", "symlink-outside",
+                                "symbolic link leads outside the vault; not followed",
+                                "move the target into the vault or remove the link")
+                        continue
+                if entry.is_dir():
+                    real = os.path.realpath(entry.path)
+                    if real in seen_dirs:
+                        continue
+                    seen_dirs.add(real)
+                    yield from walk(entry.path, rel_path)
+                elif entry.name.lower().endswith(".md"):
+                    yield rel_path, entry.stat(), None
+            except OSError as exc:
+                yield rel_path, None, Problem(rel_path, None, "warning", "unreadable",
+                                              f"cannot read: {exc.strerror}",
+                                              "check the file or link")
+
+    yield from walk(str(root), "")
+
+
+def _line_of_offset(data: bytes, offset: int) -> int:
+    return data.count(b"\n", 0, offset) + 1
+
+
+def parse_note(
+    path: str,
+    data: bytes,
+    *,
+    mtime_ns: int = 0,
+    log_heading: str = "Log",
+    max_size: int = 2_000_000,
+) -> Note:
+    """Parse one note's bytes. Never raises for bad input."""
+    problems: list[Problem] = []
+
+    def fail(line: int | None, code: str, message: str, hint: str, severity: str = "error") -> Note:
+        problems.append(Problem(path, line, severity, code, message, hint))  # type: ignore[arg-type]
+        return Note(path, len(data), mtime_ns, {}, {}, (), (), tuple(problems), ok=False)
+
+    if _CONFLICT.search(path.rsplit("/", 1)[-1]):
+        return fail(None, "sync-conflict", "a sync-conflict copy; not read as a note",
+                    "merge it into the original note and delete the copy", "warning")
+    if len(data) > max_size:
+        problems.append(too_large(path, len(data), max_size))
+        return Note(path, len(data), mtime_ns, {}, {}, (), (), tuple(problems), ok=False)
+    if not data.strip():
+        return fail(None, "empty", "empty note; skipped", "add content or delete it",
+                    "warning")
+    if b"\x00" in data[:8192]:
+        return fail(None, "binary", "not a text file (it contains NUL bytes); skipped",
+                    "rename it if it is not a note, or restore it from a backup")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return fail(_line_of_offset(data, exc.start), "encoding",
+                    "not valid UTF-8; skipped", "re-save the note as UTF-8")
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    lines = text.splitlines()
+
+    meta: dict[str, Any] = {}
+    meta_lines: dict[str, int] = {}
+    body_start = 0  # index into lines
+    if lines and lines[0].rstrip() == "---":
+        end = next((i for i in range(1, len(lines)) if lines[i].rstrip() in ("---", "...")), None)
+        if end is None:
+            return fail(1, "frontmatter-unterminated",
+                        "front-matter starts with '---' but has no closing '---'",
+                        "add a line '---' after the last front-matter key")
+        block = "\n".join(lines[1:end])
+        try:
+            loaded = yaml.load(block, Loader=_Loader)  # noqa: S506 - a safe loader
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+            line = mark.line + 2 if mark is not None else 1
+            what = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+            return fail(line, "frontmatter-yaml", f"front-matter is not valid YAML: {what}",
+                        "fix the YAML (quote values that contain ': ' or start with '[' "
+                        "or '@')")
+        if loaded is None:
+            loaded = {}
+        if not isinstance(loaded, dict):
+            return fail(2, "frontmatter-not-mapping",
+                        f"front-matter is a {type(loaded).__name__}, not 'key: value' lines",
+                        "write the front-matter as 'key: value' lines")
+        meta = {str(k): v for k, v in loaded.items()}
+        for i in range(1, end):
+            match = re.match(r"^([^\s#:\-][^:]*?)\s*:(\s|$)", lines[i])
+            if match:
+                meta_lines.setdefault(match.group(1).strip("'\""), i + 1)
+        body_start = end + 1
+
+    log, has_heading = _parse_log(path, lines, body_start, log_heading, problems)
+    links = tuple(_scan_links(lines))
+    ok = not any(p.severity == "error" for p in problems)
+    return Note(path, len(data), mtime_ns, meta, meta_lines, tuple(log), links,
+                tuple(problems), ok, has_heading)
+
+
+def find_log_section(lines: list[str], start: int, heading: str) -> tuple[int, int] | None:
+    """(heading index, end index) of the Log section, or None. End is exclusive."""
+    wanted = heading.strip().casefold()
+    in_fence = False
+    for i in range(start, len(lines)):
+        if _FENCE.match(lines[i]):
+            in_fence = not in_fence
+            continue
+        if in_fence:
+            continue
+        match = _HEADING.match(lines[i])
+        if match and match.group(2).strip().casefold() == wanted:
+            level = len(match.group(1))
+            end = len(lines)
+            inner_fence = False
+            for j in range(i + 1, len(lines)):
+                if _FENCE.match(lines[j]):
+                    inner_fence = not inner_fence
+                    continue
+                other = None if inner_fence else _HEADING.match(lines[j])
+                if other and len(other.group(1)) <= level:
+                    end = j
+                    break
+            return i, end
+    return None
+
+
+def _parse_log(
+    path: str, lines: list[str], start: int, heading: str, problems: list[Problem]
+) -> tuple[list[LogEntry], bool]:
+    section = find_log_section(lines, start, heading)
+    if section is None:
+        return [], False
+    entries = []
+    for i in range(section[0] + 1, section[1]):
+        match = _BULLET.match(lines[i])
+        if not match:
+            continue
+        raw_date = match.group(2)
+        try:
+            if not ISO_DATE.match(raw_date):
+                raise ValueError
+            day = date.fromisoformat(raw_date)
+        except ValueError:
+            problems.append(Problem(path, i + 1, "error", "log-bad-date",
+                                    f"log entry has an invalid date {raw_date!r}",
+                                    "write the date as YYYY-MM-DD"))
+            continue
+        text = match.group(4).strip()
+        kind: InteractionKind = "contact"
+        if _TAG_DECLINED.search(text):
+            kind = "declined"
+        elif _TAG_ATTEMPT.search(text):
+            kind = "attempt"
+        entries.append(LogEntry(day, kind, text, i + 1))
+    return entries, True
+
+
+def _scan_links(lines: list[str]) -> Iterator[Link]:
+    for i, line in enumerate(lines):
+        if "[[" not in line:
+            continue
+        for match in LINK.finditer(line):
+            context = line.strip()
+            if len(context) > 140:
+                context = context[:139] + "…"
+            yield Link(match.group(1).strip(), i + 1, context)
+
+
+def link_key(target: str) -> str:
+    """Normalise a link target or a name for lookups."""
+    key = unicodedata.normalize("NFC", target.strip()).replace("\\", "/")
+    if key.lower().endswith(".md"):
+        key = key[:-3]
+    return " ".join(key.split()).casefold()
+
+
+def read_note(root: Path, rel: str, st: os.stat_result, log_heading: str, max_size: int) -> Note:
+    """Read and parse one note from disk; unreadable files become a Problem."""
+    if st.st_size > max_size:  # not even read: it may be a huge attachment named .md
+        problem = too_large(rel, st.st_size, max_size)
+        return Note(rel, st.st_size, st.st_mtime_ns, {}, {}, (), (), (problem,), ok=False)
+    try:
+        data = (root / rel).read_bytes()
+    except OSError as exc:
+        problem = Problem(rel, None, "error", "unreadable", f"cannot read: {exc.strerror}",
+                          "check the file's permissions")
+        return Note(rel, st.st_size, st.st_mtime_ns, {}, {}, (), (), (problem,), ok=False)
+    return parse_note(rel, data, mtime_ns=st.st_mtime_ns, log_heading=log_heading,
+                      max_size=max_size)
+
+
+def too_large(path: str, size: int, max_size: int) -> Problem:
+    return Problem(path, None, "warning", "too-large",
+                   f"note is {size:,} bytes, over max_note_size ({max_size:,}); skipped",
+                   "split the note or raise max_note_size in vaultnetz.toml")

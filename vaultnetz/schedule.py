@@ -1,0 +1,212 @@
+"""The scheduler: pure functions from (contacts, today, config) to check-ins.
+
+The rules are CONTRACT §4; each serves an idea of the seeds: back off after an
+unanswered attempt, stop after ``max_attempts`` (never be pushy), try again
+after a "no", and start with the best and most recent contacts.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from .config import Config
+from .model import CheckIn, Contact, Interaction, Reason, Schedule, Standing
+
+_PRIORITY_RANK = {"high": 0, "normal": 1, "low": 2}
+_SOURCE_RANK = {"field": 0, "mention": 1, "log": 2}  # on the same day, prefer the richer text
+
+
+def standing_of(contact: Contact, today: date, max_attempts: int) -> Standing:
+    """Last real contact, planned contact, open attempts and last decline on ``today``."""
+    last: Interaction | None = None
+    planned: Interaction | None = None
+    for item in contact.interactions:
+        if item.kind != "contact":
+            continue
+        if item.day <= today:
+            if last is None or (item.day, _SOURCE_RANK[item.source]) > (
+                last.day, _SOURCE_RANK[last.source]
+            ):
+                last = item
+        elif planned is None or item.day > planned.day:
+            planned = item
+    answers = sorted(
+        (
+            i
+            for i in contact.interactions
+            if i.kind != "contact" and i.day <= today and (last is None or i.day > last.day)
+        ),
+        key=lambda i: (i.day, i.line or 0),
+    )
+    open_attempts: list[Interaction] = []
+    last_decline: Interaction | None = None
+    for item in answers:
+        if item.kind == "declined":
+            last_decline = item  # an answer: the attempts before it are no longer open
+            open_attempts = []
+        else:
+            open_attempts.append(item)
+    one_sided = planned is None and len(open_attempts) >= max_attempts
+    return Standing(last, planned, tuple(open_attempts), last_decline, one_sided)
+
+
+def original_due(
+    contact: Contact, standing: Standing, today: date, config: Config
+) -> tuple[date, Reason] | None:
+    """The check-in date after rules 1–4 (before smoothing), or None for no reminder."""
+    if contact.status != "active" or standing.one_sided:
+        return None
+    due: date
+    reason: Reason
+    if standing.planned is not None:
+        due, reason = contact.cadence.after(standing.planned.day), "planned"
+    elif standing.open_attempts:
+        due, reason = config.attempt_backoff.after(standing.open_attempts[-1].day), "attempt"
+    elif standing.last_decline is not None:
+        due, reason = config.declined_backoff.after(standing.last_decline.day), "declined"
+    elif standing.last_contact is not None:
+        due, reason = contact.cadence.after(standing.last_contact.day), "cadence"
+    else:
+        due, reason = today, "never"
+    if contact.snooze_until is not None and contact.snooze_until > due:
+        due, reason = contact.snooze_until, "snooze"
+    return due, reason
+
+
+def urgency(contact: Contact, original: date, standing: Standing) -> tuple[object, ...]:
+    """Most urgent first: priority, earlier original due, more recent last contact, name."""
+    last = standing.last_contact
+    recency = -last.day.toordinal() if last is not None else 1  # never contacted: least recent
+    return (
+        _PRIORITY_RANK.get(contact.priority, 1),
+        original.toordinal(),
+        recency,
+        contact.name.casefold(),
+        contact.path,
+    )
+
+
+@dataclass(frozen=True)
+class _Pending:
+    ready: date
+    key: tuple[object, ...]
+    contact: Contact
+    original: date
+    reason: Reason
+    standing: Standing
+
+
+def smooth(pending: list[_Pending], today: date, max_per_day: int) -> list[tuple[_Pending, date]]:
+    """Day by day from today, each day takes the most urgent of those whose date has come."""
+    queue = sorted(pending, key=lambda p: p.ready)
+    heap: list[tuple[tuple[object, ...], int, _Pending]] = []
+    placed: list[tuple[_Pending, date]] = []
+    day = today
+    i = 0
+    while i < len(queue) or heap:
+        if not heap and queue[i].ready > day:
+            day = queue[i].ready  # nothing waiting: jump to the next date
+        while i < len(queue) and queue[i].ready <= day:
+            heapq.heappush(heap, (queue[i].key, i, queue[i]))
+            i += 1
+        for _ in range(min(max_per_day, len(heap))):
+            placed.append((heapq.heappop(heap)[2], day))
+        day += timedelta(days=1)
+    return placed
+
+
+def schedule(contacts: Iterable[Contact], today: date, config: Config) -> Schedule:
+    """Every check-in of every contact that gets reminders, smoothed by ``max_per_day``."""
+    pending: list[_Pending] = []
+    standings: dict[str, Standing] = {}
+    for contact in contacts:
+        standing = standing_of(contact, today, config.max_attempts)
+        standings[contact.path] = standing
+        result = original_due(contact, standing, today, config)
+        if result is None:
+            continue
+        original, reason = result
+        pending.append(
+            _Pending(max(original, today), urgency(contact, original, standing), contact,
+                     original, reason, standing)
+        )
+    check_ins = [
+        CheckIn(p.contact, p.original, day, p.reason, p.standing,
+                max(0, (today - p.original).days))
+        for p, day in smooth(pending, today, config.max_per_day)
+    ]
+    return Schedule(today, tuple(check_ins), standings)
+
+
+def next_birthday(contact: Contact, today: date) -> date | None:
+    if contact.birthday is None:
+        return None
+    return contact.birthday.next_on_or_after(today)
+
+
+def gets_birthday(contact: Contact, standing: Standing | None) -> bool:
+    """Birthdays are reminders too: only for active contacts that are not one-sided."""
+    return (
+        contact.birthday is not None
+        and contact.status == "active"
+        and not (standing is not None and standing.one_sided)
+    )
+
+
+@dataclass(frozen=True)
+class ReviewItem:
+    """A contact to let go of or to revive, and why."""
+
+    contact: Contact
+    category: str  # "one-sided", "long-silent", "paused"
+    detail: str
+    standing: Standing
+    suggestion: str
+
+
+def review(
+    contacts: Iterable[Contact], today: date, config: Config, standings: dict[str, Standing]
+) -> list[ReviewItem]:
+    """One-sided, long-silent and paused contacts: candidates to let go of or revive.
+
+    Nothing is archived here: the user decides (the seeds: keep the good, let
+    go of the rest, honestly).
+    """
+    items: list[ReviewItem] = []
+    silent_before = config.let_go_after.before(today)
+    for contact in contacts:
+        if contact.status == "archived":
+            continue
+        standing = standings.get(contact.path) or standing_of(contact, today, config.max_attempts)
+        quoted = _quote(contact.name)
+        if contact.status == "paused":
+            items.append(ReviewItem(contact, "paused", "paused: no reminders", standing,
+                                    f"vaultnetz resume {quoted}  or  vaultnetz archive {quoted}"))
+            continue
+        if standing.one_sided:
+            n = len(standing.open_attempts)
+            items.append(ReviewItem(
+                contact, "one-sided",
+                f"{n} unanswered attempts in a row since "
+                f"{standing.open_attempts[0].day.isoformat()}; reminders stopped",
+                standing,
+                f"vaultnetz archive {quoted}  or, to try once more later, "
+                f"vaultnetz snooze {quoted} 6m"))
+            continue
+        last = standing.last_contact
+        if last is not None and last.day < silent_before and standing.planned is None:
+            items.append(ReviewItem(
+                contact, "long-silent",
+                f"no contact since {last.day.isoformat()} (over {config.let_go_after.text})",
+                standing,
+                f"vaultnetz archive {quoted}  or reach out: vaultnetz show {quoted}"))
+    order = {"one-sided": 0, "long-silent": 1, "paused": 2}
+    items.sort(key=lambda r: (order[r.category], r.contact.name.casefold(), r.contact.path))
+    return items
+
+
+def _quote(name: str) -> str:
+    return f'"{name}"' if any(c in name for c in " '\"$&;|()") else name

@@ -1,0 +1,190 @@
+"""Parsing the user's words for dates, cadences and durations.
+
+Each parser raises ``ValueError`` with a message that says what is accepted.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from typing import Any
+
+from .model import Birthday, Cadence
+
+ISO_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
+WIKI_DATE = re.compile(r"^\[\[(\d{4}-\d{2}-\d{2})\]\]$")
+
+CADENCE_ACCEPTED = (
+    "90d, 6w, 3m, 1y, 'every 3 months', weekly, biweekly, monthly, quarterly, "
+    "half-yearly, yearly, ISO P3M, a whole number of days, or wöchentlich, monatlich, "
+    "vierteljährlich, halbjährlich, jährlich, 'alle 3 Monate'"
+)
+DATE_ACCEPTED = "YYYY-MM-DD or [[YYYY-MM-DD]]"
+
+_WORDS: dict[str, tuple[int, str]] = {
+    "daily": (1, "days"),
+    "weekly": (7, "days"),
+    "biweekly": (14, "days"),
+    "fortnightly": (14, "days"),
+    "monthly": (1, "months"),
+    "bimonthly": (2, "months"),
+    "quarterly": (3, "months"),
+    "half-yearly": (6, "months"),
+    "halfyearly": (6, "months"),
+    "semiannually": (6, "months"),
+    "semi-annually": (6, "months"),
+    "yearly": (12, "months"),
+    "annually": (12, "months"),
+    "täglich": (1, "days"),
+    "wöchentlich": (7, "days"),
+    "zweiwöchentlich": (14, "days"),
+    "monatlich": (1, "months"),
+    "zweimonatlich": (2, "months"),
+    "vierteljährlich": (3, "months"),
+    "quartalsweise": (3, "months"),
+    "halbjährlich": (6, "months"),
+    "jährlich": (12, "months"),
+}
+
+_UNITS: dict[str, tuple[int, str]] = {
+    "d": (1, "days"),
+    "day": (1, "days"),
+    "days": (1, "days"),
+    "tag": (1, "days"),
+    "tage": (1, "days"),
+    "tagen": (1, "days"),
+    "w": (7, "days"),
+    "week": (7, "days"),
+    "weeks": (7, "days"),
+    "woche": (7, "days"),
+    "wochen": (7, "days"),
+    "m": (1, "months"),
+    "mo": (1, "months"),
+    "month": (1, "months"),
+    "months": (1, "months"),
+    "monat": (1, "months"),
+    "monate": (1, "months"),
+    "monaten": (1, "months"),
+    "y": (12, "months"),
+    "year": (12, "months"),
+    "years": (12, "months"),
+    "jahr": (12, "months"),
+    "jahre": (12, "months"),
+    "jahren": (12, "months"),
+}
+
+_AMOUNT_UNIT = re.compile(r"^(?:every|alle)?\s*(\d+)?\s*([a-zäöü]+)$")
+_ISO_DURATION = re.compile(r"^p(?:(\d+)y)?(?:(\d+)m)?(?:(\d+)w)?(?:(\d+)d)?$")
+
+
+def _ascii_umlauts(text: str) -> str:
+    return text.replace("ae", "ä").replace("oe", "ö").replace("ue", "ü")
+
+
+def parse_cadence(value: Any) -> Cadence:
+    """Parse every cadence form of the contract; raise ValueError otherwise."""
+    if isinstance(value, bool):
+        raise ValueError(f"cadence {value!r} is not a duration; use {CADENCE_ACCEPTED}")
+    if isinstance(value, int):
+        if value <= 0:
+            raise ValueError(f"cadence {value} must be a positive number of days")
+        return Cadence(value, "days", str(value))
+    if not isinstance(value, str):
+        raise ValueError(f"cadence {value!r} is not a duration; use {CADENCE_ACCEPTED}")
+    text = value.strip()
+    key = " ".join(text.lower().split())
+    if key.isdigit():
+        return parse_cadence(int(key))
+    for candidate in (key, _ascii_umlauts(key)):
+        if candidate in _WORDS:
+            amount, unit = _WORDS[candidate]
+            return Cadence(amount, unit, text)  # type: ignore[arg-type]
+    iso = _ISO_DURATION.match(key)
+    if iso and any(iso.groups()):
+        years, months, weeks, days = (int(g) if g else 0 for g in iso.groups())
+        if (years or months) and (weeks or days):
+            raise ValueError(f"cadence {text!r} mixes months and days; use one of them")
+        if years or months:
+            return _positive(Cadence(years * 12 + months, "months", text))
+        return _positive(Cadence(weeks * 7 + days, "days", text))
+    for candidate in (key, _ascii_umlauts(key)):
+        match = _AMOUNT_UNIT.match(candidate)
+        if not match or match.group(2) not in _UNITS:
+            continue
+        # A bare unit ("month") is too vague; "every month" and "3m" are not.
+        if match.group(1) is None and not candidate.startswith(("every", "alle")):
+            continue
+        count = int(match.group(1)) if match.group(1) else 1
+        factor, unit = _UNITS[match.group(2)]
+        return _positive(Cadence(count * factor, unit, text))  # type: ignore[arg-type]
+    raise ValueError(f"cadence {text!r} is not understood; use {CADENCE_ACCEPTED}")
+
+
+def _positive(cadence: Cadence) -> Cadence:
+    if cadence.amount <= 0:
+        raise ValueError(f"cadence {cadence.text!r} must be longer than zero")
+    return cadence
+
+
+def parse_date(value: Any) -> date:
+    """A date as YAML gives it: a date, 'YYYY-MM-DD', '[[YYYY-MM-DD]]' or [[date]]."""
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    # An unquoted [[2024-05-01]] is a nested list in YAML.
+    if isinstance(value, list) and len(value) == 1:
+        inner = value[0]
+        if isinstance(inner, list) and len(inner) == 1:
+            return parse_date(inner[0])
+    if isinstance(value, str):
+        text = value.strip()
+        wiki = WIKI_DATE.match(text)
+        if wiki:
+            text = wiki.group(1)
+        if ISO_DATE.match(text):
+            try:
+                return date.fromisoformat(text)
+            except ValueError:
+                raise ValueError(f"{text!r} is not a real date") from None
+    raise ValueError(f"{value!r} is not a date; use {DATE_ACCEPTED}")
+
+
+def parse_birthday(value: Any) -> Birthday:
+    """A birthday: a date, or '--MM-DD' (also '--MMDD') when the year is unknown."""
+    if isinstance(value, str):
+        text = value.strip()
+        match = re.match(r"^--(\d{2})-?(\d{2})$", text)
+        if match:
+            month, day = int(match.group(1)), int(match.group(2))
+            try:
+                date(2000, month, day)  # a leap year, so Feb 29 passes
+            except ValueError:
+                raise ValueError(f"birthday {text!r} is not a real day") from None
+            return Birthday(month, day)
+    try:
+        day_ = parse_date(value)
+    except ValueError:
+        raise ValueError(
+            f"birthday {value!r} is not understood; use YYYY-MM-DD or --MM-DD"
+        ) from None
+    return Birthday(day_.month, day_.day, day_.year)
+
+
+def parse_duration(value: Any) -> Cadence:
+    """A duration such as ``4w`` or ``3m`` (the same forms as a cadence)."""
+    return parse_cadence(value)
+
+
+def parse_date_or_duration(text: str, today: date) -> date:
+    """UNTIL for snooze: a date, or a duration from today (``2w``, ``3m``)."""
+    try:
+        return parse_date(text)
+    except ValueError:
+        pass
+    try:
+        return parse_duration(text).after(today)
+    except ValueError:
+        raise ValueError(
+            f"{text!r} is neither a date (YYYY-MM-DD) nor a duration (2w, 10d, 3m, 1y)"
+        ) from None
