@@ -187,7 +187,7 @@ class Config:
 
 
 def _line_of(text: str, key: str) -> int | None:
-    pattern = re.compile(rf"^\s*(\[{re.escape(key)}\]|{re.escape(key)}\s*=)", re.MULTILINE)
+    pattern = re.compile(rf"^[ \t]*(\[{re.escape(key)}\]|{re.escape(key)}\s*=)", re.MULTILINE)
     match = pattern.search(text)
     return text.count("\n", 0, match.start()) + 1 if match else None
 

@@ -20,10 +20,25 @@ import yaml
 from .model import InteractionKind, Problem
 from .values import ISO_DATE
 
-try:  # the C loader is much faster; PyYAML without libyaml still works
-    _Loader: Any = yaml.CSafeLoader
-except AttributeError:  # pragma: no cover
-    _Loader = yaml.SafeLoader
+_Base: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # C is much faster; pure works too
+
+
+class _Loader(_Base):  # type: ignore[misc, valid-type]
+    """The safe loader, except that an impossible date (2026-02-30) stays a string.
+
+    PyYAML raises a bare ValueError for those; as a string, the field parser
+    reports it with its key and line like any other bad date.
+    """
+
+
+def _timestamp(loader: Any, node: Any) -> Any:
+    try:
+        return yaml.constructor.SafeConstructor.construct_yaml_timestamp(loader, node)
+    except ValueError:
+        return loader.construct_scalar(node)
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp)
 
 ALWAYS_IGNORED_DIRS = {".obsidian", ".git", ".trash", "node_modules"}
 _TEMP_SUFFIXES = ("~", ".swp", ".swo", ".swx", ".tmp", ".part", ".crdownload")
@@ -183,7 +198,7 @@ def parse_note(
         block = "\n".join(lines[1:end])
         try:
             loaded = yaml.load(block, Loader=_Loader)  # noqa: S506 - a safe loader
-        except yaml.YAMLError as exc:
+        except (yaml.YAMLError, ValueError, TypeError, RecursionError) as exc:
             mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
             line = mark.line + 2 if mark is not None else 1
             what = getattr(exc, "problem", None) or str(exc).splitlines()[0]

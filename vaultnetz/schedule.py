@@ -49,7 +49,9 @@ def standing_of(contact: Contact, today: date, max_attempts: int) -> Standing:
             open_attempts = []
         else:
             open_attempts.append(item)
-    one_sided = planned is None and len(open_attempts) >= max_attempts
+    if planned is not None:
+        open_attempts = []  # a contact is planned: they answered
+    one_sided = len(open_attempts) >= max_attempts
     return Standing(last, planned, tuple(open_attempts), last_decline, one_sided)
 
 

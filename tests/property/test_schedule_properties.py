@@ -1,0 +1,119 @@
+"""Hypothesis: the scheduler's promises hold for any set of contacts."""
+
+from collections import Counter
+from dataclasses import replace
+from datetime import date, timedelta
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from vaultnetz.config import Config
+from vaultnetz.model import Cadence, Contact, Interaction
+from vaultnetz.schedule import schedule, standing_of
+
+TODAY = date(2026, 11, 23)
+
+days = st.integers(min_value=-900, max_value=200).map(lambda n: TODAY + timedelta(days=n))
+interaction = st.builds(
+    lambda day, kind, source: Interaction(day, kind, "", source, "x.md", None),
+    days,
+    st.sampled_from(["contact", "contact", "attempt", "declined"]),
+    st.sampled_from(["log", "mention", "field"]),
+)
+cadence = st.one_of(
+    st.integers(1, 400).map(lambda n: Cadence(n, "days")),
+    st.integers(1, 24).map(lambda n: Cadence(n, "months")),
+)
+
+
+@st.composite
+def contacts(draw: st.DrawFn) -> list[Contact]:
+    n = draw(st.integers(0, 40))
+    out = []
+    for i in range(n):
+        out.append(Contact(
+            path=f"People/{i}.md",
+            name=draw(st.sampled_from(["Anna", "Bo", "Cem", "Dana", f"P{i}"])),
+            cadence=draw(cadence),
+            status=draw(st.sampled_from(["active", "active", "active", "paused", "archived"])),
+            priority=draw(st.sampled_from(["high", "normal", "low"])),
+            snooze_until=draw(st.none() | days),
+            interactions=tuple(draw(st.lists(interaction, max_size=6))),
+        ))
+    return out
+
+
+configs = st.builds(lambda per_day, attempts: Config(max_per_day=per_day, max_attempts=attempts),
+                    st.integers(1, 4), st.integers(1, 4))
+
+
+@settings(max_examples=200, deadline=None)
+@given(contacts(), configs)
+def test_smoothing_caps_each_day_and_never_moves_earlier(people: list[Contact], config: Config
+                                                         ) -> None:
+    plan = schedule(people, TODAY, config)
+    per_day = Counter(c.due for c in plan.check_ins)
+    assert all(n <= config.max_per_day for n in per_day.values())
+    for check_in in plan.check_ins:
+        assert check_in.due >= max(check_in.original_due, TODAY)
+        assert check_in.overdue_days == max(0, (TODAY - check_in.original_due).days)
+
+
+@settings(max_examples=200, deadline=None)
+@given(contacts(), configs)
+def test_exactly_the_active_not_one_sided_contacts_get_one_check_in(
+    people: list[Contact], config: Config
+) -> None:
+    plan = schedule(people, TODAY, config)
+    placed = Counter(c.contact.path for c in plan.check_ins)
+    for person in people:
+        one_sided = standing_of(person, TODAY, config.max_attempts).one_sided
+        expected = 1 if person.status == "active" and not one_sided else 0
+        assert placed[person.path] == expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(contacts(), configs)
+def test_no_day_is_left_idle_while_check_ins_wait(people: list[Contact], config: Config) -> None:
+    """A check-in is only pushed past its date when every day in between is full."""
+    plan = schedule(people, TODAY, config)
+    per_day = Counter(c.due for c in plan.check_ins)
+    for check_in in plan.check_ins:
+        start = max(check_in.original_due, TODAY)
+        day = start
+        while day < check_in.due:
+            assert per_day[day] == config.max_per_day
+            day += timedelta(days=1)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(interaction, max_size=8), cadence, st.integers(0, 300), st.none() | days)
+def test_a_later_real_contact_never_makes_a_contact_due_sooner(
+    entries: list[Interaction], every: Cadence, offset: int, snooze: date | None
+) -> None:
+    config = Config(max_per_day=100)
+    base = Contact(path="People/A.md", name="A", cadence=every, interactions=tuple(entries),
+                   snooze_until=snooze)
+    latest = max((i.day for i in entries), default=TODAY - timedelta(days=900))
+    new_day = min(latest + timedelta(days=offset), TODAY)
+    if new_day < latest:
+        return
+    more = replace(base, interactions=(*entries, Interaction(new_day, "contact", "", "log",
+                                                              "A.md", None)))
+    before = schedule([base], TODAY, config).check_ins
+    after = schedule([more], TODAY, config).check_ins
+    # A real contact ends an attempt or decline back-off (they answered), so the promise is
+    # about reminders that follow the cadence: a newer contact never brings them forward.
+    if before and after and before[0].reason in ("cadence", "never", "snooze"):
+        assert max(after[0].original_due, TODAY) >= max(before[0].original_due, TODAY)
+    if before:  # a real contact answers every attempt: never one-sided afterwards
+        assert after
+
+
+@settings(max_examples=200, deadline=None)
+@given(contacts(), configs)
+def test_one_sided_contacts_never_get_reminders(people: list[Contact], config: Config) -> None:
+    plan = schedule(people, TODAY, config)
+    for check_in in plan.check_ins:
+        assert not check_in.standing.one_sided
+        assert len(check_in.standing.open_attempts) < config.max_attempts

@@ -1,0 +1,196 @@
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from conftest import contact_note, plan_for
+from vaultnetz.errors import AmbiguousContact, ContactNotFound
+from vaultnetz.index import find_contact, find_vault, load_vault
+
+
+def test_contacts_by_folder_or_tag(make_vault) -> None:
+    root = make_vault({
+        "People/A.md": "plain note in the people folder",
+        "People/Sub/B.md": contact_note("name: Bea B"),
+        "Elsewhere/C.md": contact_note("tags: [person]"),
+        "Elsewhere/D.md": contact_note("tags: person, friend"),
+        "Elsewhere/E.md": contact_note("tags: [meeting]"),
+        "Elsewhere/F.md": contact_note("tags: '#person'"),
+    })
+    vault = load_vault(root)
+    assert sorted(c.name for c in vault.contacts) == ["A", "Bea B", "C", "D", "F"]
+
+
+def test_people_folders_from_config(make_vault) -> None:
+    root = make_vault({
+        "vaultnetz.toml": 'people_folders = ["Kontakte", "Team/People"]\n',
+        "Kontakte/A.md": "x",
+        "Team/People/B.md": "x",
+        "People/C.md": "x",
+    })
+    assert sorted(c.name for c in load_vault(root).contacts) == ["A", "B"]
+
+
+def test_fields_are_read(make_vault) -> None:
+    root = make_vault({"People/anna.md": contact_note(
+        "name: Anna Berger\naliases: Anna B\ncadence: 6w\nlast_contact: 2026-01-02\n"
+        "snooze_until: '2026-03-01'\nstatus: Paused\npriority: HIGH\nbirthday: --03-14\n"
+        "met_via: Seminar\ncity: München\ncompany: Zeitung\nrole: Redakteurin\n"
+        "email: [a@example.org, b@example.org]\nphone: 491700000\nlinkedin: https://x\n"
+        "tags: [person, press]"
+    )})
+    [c] = load_vault(root).contacts
+    assert c.name == "Anna Berger"
+    assert c.aliases == ("Anna B",)
+    assert (c.cadence.amount, c.cadence.unit, c.cadence_source) == (42, "days", "field")
+    assert c.last_contact_field == date(2026, 1, 2)
+    assert c.snooze_until == date(2026, 3, 1)
+    assert (c.status, c.priority) == ("paused", "high")
+    assert c.birthday is not None and c.birthday.text() == "--03-14"
+    assert (c.met_via, c.city, c.company, c.role) == ("Seminar", "München", "Zeitung", "Redakteurin")
+    assert c.email == ("a@example.org", "b@example.org")
+    assert c.phone == ("491700000",)
+    assert c.tags == ("person", "press")
+
+
+def test_cadence_by_tag_and_default(make_vault) -> None:
+    root = make_vault({
+        "vaultnetz.toml": 'default_cadence = "2m"\n[cadence_by_tag]\nmentor = "6w"\n',
+        "People/A.md": contact_note("tags: [person, mentor]"),
+        "People/B.md": contact_note("tags: [person]"),
+        "People/C.md": contact_note("tags: [mentor]\ncadence: 1y"),
+    })
+    by_name = {c.name: c for c in load_vault(root).contacts}
+    assert by_name["A"].cadence.amount == 42 and by_name["A"].cadence_source == "tag:mentor"
+    assert by_name["B"].cadence.text == "2m" and by_name["B"].cadence_source == "default"
+    assert by_name["C"].cadence.amount == 12 and by_name["C"].cadence_source == "field"
+
+
+def test_renamed_fields(make_vault) -> None:
+    root = make_vault({
+        "vaultnetz.toml": '[fields]\nlast_contact = "zuletzt"\ncity = "stadt"\n',
+        "People/A.md": contact_note("zuletzt: 2026-01-02\nstadt: Köln"),
+    })
+    [c] = load_vault(root).contacts
+    assert (c.last_contact_field, c.city) == (date(2026, 1, 2), "Köln")
+
+
+@pytest.mark.parametrize(
+    ("front", "line", "code"),
+    [
+        ("name: A\ncadence: sometimes", 3, "bad-cadence"),
+        ("last_contact: 2026-13-01", 2, "bad-last_contact"),
+        ("name: A\n\nbirthday: 14.03.1984", 4, "bad-birthday"),
+        ("snooze_until: tomorrow", 2, "bad-snooze_until"),
+        ("status: gone", 2, "bad-status"),
+        ("priority: urgent", 2, "bad-priority"),
+    ],
+)
+def test_bad_field_is_an_error_with_line_and_the_contact_is_skipped(
+    make_vault, front: str, line: int, code: str
+) -> None:
+    root = make_vault({"People/Bad.md": contact_note(front), "People/Good.md": "x"})
+    vault = load_vault(root)
+    assert [c.name for c in vault.contacts] == ["Good"]
+    [problem] = vault.errors()
+    assert (problem.path, problem.line, problem.code) == ("People/Bad.md", line, code)
+    assert vault.broken_contacts == ("People/Bad.md",)
+
+
+def test_mentions_in_daily_and_dated_notes_in_every_link_form(make_vault) -> None:
+    root = make_vault({
+        "People/Anna Berger.md": contact_note("aliases: [Anni]"),
+        "People/Bo.md": "x",
+        "People/Cy.md": "x",
+        "People/Di.md": "x",
+        "People/Ed.md": "x",
+        "Daily/2026-01-01.md": "Met [[Anna Berger]].",
+        "Daily/2026/2026-01-02.md": "Lunch with [[Bo|Bobby]] and [[Cy#Projects]].",
+        "2026-01-03.md": "Call with [[People/Di]] and [[anni]].",
+        "Meetings/Kickoff.md": "---\ndate: 2026-01-04\n---\nWith [[Ed|Eddie]] and [[Nobody]].",
+        "Ideas.md": "Undated note: [[Ed]] does not count.",
+        "Daily/2026-02-30.md": "Not a date: [[Ed]] does not count.",
+    })
+    vault = load_vault(root)
+    mentions = {c.name: sorted(i.day for i in c.interactions if i.source == "mention")
+                for c in vault.contacts}
+    assert mentions == {
+        "Anna Berger": [date(2026, 1, 1), date(2026, 1, 3)],
+        "Bo": [date(2026, 1, 2)],
+        "Cy": [date(2026, 1, 2)],
+        "Di": [date(2026, 1, 3)],
+        "Ed": [date(2026, 1, 4)],
+    }
+    anna = next(c for c in vault.contacts if c.name == "Anna Berger")
+    first = min(anna.interactions, key=lambda i: i.day)
+    assert first.path == "Daily/2026-01-01.md"
+    assert first.line == 1
+    assert "Met [[Anna Berger]]" in first.text
+
+
+def test_one_mention_per_note_and_no_self_mention(make_vault) -> None:
+    root = make_vault({
+        "People/A.md": "---\ndate: 2026-01-01\n---\nMe: [[A]]",
+        "People/B.md": "x",
+        "Daily/2026-01-05.md": "[[B]] and again [[B|bee]]",
+    })
+    by_name = {c.name: c for c in load_vault(root).contacts}
+    assert by_name["A"].interactions == ()
+    assert len(by_name["B"].interactions) == 1
+
+
+def test_duplicate_names_are_warnings_naming_both_paths(make_vault) -> None:
+    root = make_vault({
+        "People/Anna.md": contact_note("aliases: [AB]"),
+        "Work/Anna.md": contact_note("tags: [person]"),
+        "People/Ab.md": contact_note("name: AB"),
+    })
+    vault = load_vault(root)
+    warnings = [p for p in vault.problems if p.code == "duplicate-name"]
+    assert {p.path for p in warnings} == {"People/Anna.md", "Work/Anna.md", "People/Ab.md"}
+    anna = next(p for p in warnings if p.path == "People/Anna.md" and "Anna" in p.message)
+    assert "Work/Anna.md" in anna.message
+
+
+def test_find_contact_levels(make_vault) -> None:
+    root = make_vault({
+        "People/Anna Berger.md": contact_note("aliases: [Ann]"),
+        "People/Ann.md": "x",
+        "People/Annika Roth.md": contact_note("aliases: [Nika]"),
+        "People/Bernd.md": contact_note("aliases: [Anna Berger Fan]"),
+    })
+    vault = load_vault(root)
+    assert find_contact(vault, "ann").path == "People/Ann.md"  # exact name beats alias
+    assert find_contact(vault, "ANNA BERGER").name == "Anna Berger"
+    assert find_contact(vault, "nika").name == "Annika Roth"  # alias
+    assert find_contact(vault, "annik").name == "Annika Roth"  # unique prefix
+    with pytest.raises(AmbiguousContact) as info:
+        find_contact(vault, "anna b")
+    assert "People/Anna Berger.md" in str(info.value) and "People/Bernd.md" in str(info.value)
+    with pytest.raises(ContactNotFound):
+        find_contact(vault, "zed")
+
+
+def test_find_contact_points_at_a_broken_note(make_vault) -> None:
+    root = make_vault({"People/Zoe.md": "---\nname: [\n---\n"})
+    with pytest.raises(ContactNotFound, match="has errors"):
+        find_contact(load_vault(root), "zoe")
+
+
+def test_find_vault(tmp_path: Path) -> None:
+    (tmp_path / "v" / ".obsidian").mkdir(parents=True)
+    (tmp_path / "v" / "deep" / "er").mkdir(parents=True)
+    assert find_vault(None, {}, tmp_path / "v" / "deep" / "er") == tmp_path / "v"
+    assert find_vault("x", {"VAULTNETZ_VAULT": "y"}, tmp_path) == Path("x")
+    assert find_vault(None, {"VAULTNETZ_VAULT": "y"}, tmp_path) == Path("y")
+    assert find_vault(None, {}, tmp_path) == tmp_path
+
+
+def test_sample_vault_is_clean() -> None:
+    from conftest import SAMPLE
+
+    vault, plan = plan_for(SAMPLE)
+    assert vault.problems == ()
+    assert 15 <= len(vault.contacts) <= 25
+    assert {c.reason for c in plan.check_ins} >= {"cadence", "never", "attempt", "declined",
+                                                  "snooze", "planned"}

@@ -1,0 +1,46 @@
+"""vaultnetz: a folder of Markdown notes as a personal contact manager.
+
+The library is what the CLI uses; a script can do the same::
+
+    from datetime import date
+    from pathlib import Path
+    import vaultnetz
+
+    vault = vaultnetz.load_vault(Path("~/Notes").expanduser())
+    plan = vaultnetz.schedule(vault.contacts, date.today(), vault.config)
+    for check_in in plan.check_ins:
+        print(check_in.due, check_in.contact.name, check_in.reason)
+"""
+
+from __future__ import annotations
+
+from .config import Config, load_config, parse_config
+from .errors import VaultnetzError
+from .index import Vault, find_contact, find_vault, load_vault
+from .model import Birthday, Cadence, CheckIn, Contact, Interaction, Problem, Schedule, Standing
+from .schedule import review, schedule, standing_of
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Birthday",
+    "Cadence",
+    "CheckIn",
+    "Config",
+    "Contact",
+    "Interaction",
+    "Problem",
+    "Schedule",
+    "Standing",
+    "Vault",
+    "VaultnetzError",
+    "__version__",
+    "find_contact",
+    "find_vault",
+    "load_config",
+    "load_vault",
+    "parse_config",
+    "review",
+    "schedule",
+    "standing_of",
+]

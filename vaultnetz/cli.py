@@ -1,0 +1,481 @@
+"""The command line: parse arguments, call the core, print. One error handler."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import click
+
+from . import __version__
+from .atomic import create_file_exclusive
+from .config import CONFIG_NAME, default_config_text
+from .errors import ConfigError, InvalidValue, VaultnetzError
+from .index import Vault, find_contact, find_vault, load_vault
+from .model import CheckIn, Schedule
+from .report import (
+    check_in_json,
+    contact_json,
+    cadence_words,
+    interaction_text,
+    review_json,
+    why_now,
+    work_text,
+)
+from .schedule import next_birthday, review, schedule, standing_of
+
+@dataclass
+class State:
+    """What the global options decided, and the vault once it has been read."""
+
+    vault_option: str | None
+    today: date
+    _vault: Vault | None = field(default=None, repr=False)
+    _schedule: Schedule | None = field(default=None, repr=False)
+
+    @property
+    def root(self) -> Path:
+        return find_vault(self.vault_option, os.environ, Path.cwd())
+
+    def vault(self, *, strict: bool = True) -> Vault:
+        if self._vault is None:
+            self._vault = load_vault(self.root)
+        errors = [p for p in self._vault.problems
+                  if p.severity == "error" and p.path == CONFIG_NAME]
+        if strict and errors:
+            raise ConfigError([p.format() for p in errors])
+        return self._vault
+
+    def schedule(self) -> Schedule:
+        if self._schedule is None:
+            vault = self.vault()
+            self._schedule = schedule(vault.contacts, self.today, vault.config)
+        return self._schedule
+
+    def warn_skipped(self) -> None:
+        """Commands other than `check` say in one line that some notes were skipped."""
+        vault = self.vault()
+        errors = vault.errors()
+        if errors:
+            noun = "problem" if len(errors) == 1 else "problems"
+            click.echo(f"warning: {len(errors)} {noun} in the vault; the notes concerned were "
+                       "skipped. Run `vaultnetz check` for details.", err=True)
+
+
+class VaultnetzGroup(click.Group):
+    """Turns every VaultnetzError into `Error: …` and its exit code; never a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except VaultnetzError as exc:
+            click.echo(f"Error: {exc}", err=True)
+            ctx.exit(exc.exit_code)
+        except BrokenPipeError:
+            # The reader went away (`vaultnetz due | head`): stop quietly.
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            ctx.exit(1)
+        except OSError as exc:
+            where = f"{exc.filename}: " if exc.filename else ""
+            click.echo(f"Error: {where}{exc.strerror or exc}", err=True)
+            ctx.exit(1)
+        except Exception as exc:
+            if os.environ.get("VAULTNETZ_DEBUG"):
+                raise
+            click.echo(f"Error: unexpected {type(exc).__name__}: {exc}. This is a bug in "
+                       "vaultnetz; rerun with VAULTNETZ_DEBUG=1 and report the output.", err=True)
+            ctx.exit(1)
+
+
+def parse_day(value: str, what: str) -> date:
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise InvalidValue(f"invalid date {value!r} for {what}", "use YYYY-MM-DD") from None
+
+
+@click.group(cls=VaultnetzGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--vault", "vault_option", metavar="PATH", envvar="VAULTNETZ_VAULT",
+              help="The vault folder (default: $VAULTNETZ_VAULT, else the nearest folder "
+                   "with vaultnetz.toml or .obsidian/, else the current folder).")
+@click.option("--today", "today_option", metavar="YYYY-MM-DD", envvar="VAULTNETZ_TODAY",
+              help="Pretend today is this date (default: $VAULTNETZ_TODAY, else the local date).")
+@click.version_option(__version__, prog_name="vaultnetz")
+@click.pass_context
+def main(ctx: click.Context, vault_option: str | None, today_option: str | None) -> None:
+    """vaultnetz: whom to get back in touch with, and when, from your Markdown notes.
+
+    One note per person in People/, dates in the front-matter and under `## Log`,
+    daily notes that link people. vaultnetz works out the check-ins and
+    publishes them as a calendar feed.
+
+    \b
+    Example:
+      vaultnetz --vault ~/Notes due --within 7
+    """
+    today = parse_day(today_option, "--today") if today_option else date.today()
+    ctx.obj = State(vault_option, today)
+
+
+def _json(data: Any) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+# --------------------------------------------------------------------------- init
+
+
+@main.command()
+@click.argument("path", required=False, type=click.Path(file_okay=False, path_type=Path))
+@click.pass_obj
+def init(state: State, path: Path | None) -> None:
+    """Create vaultnetz.toml, People/ and an example contact; never overwrites.
+
+    \b
+    Example:
+      vaultnetz init ~/Notes
+    """
+    root = path if path is not None else (Path(state.vault_option) if state.vault_option
+                                          else Path.cwd())
+    root.mkdir(parents=True, exist_ok=True)
+    people = root / "People"
+    people.mkdir(exist_ok=True)
+    files = {
+        root / CONFIG_NAME: default_config_text(),
+        people / "Example Contact.md": EXAMPLE_CONTACT.format(today=state.today.isoformat()),
+    }
+    for target, content in files.items():
+        if create_file_exclusive(target, content.encode("utf-8")):
+            click.echo(f"created {target}")
+        else:
+            click.echo(f"kept    {target} (exists)")
+
+
+EXAMPLE_CONTACT = """\
+---
+name: Example Contact
+aliases: [Example]
+tags: [person]
+cadence: 3m
+priority: normal
+met_via: Where you met, e.g. "seminar during my studies"
+city: Berlin
+company:
+role:
+email:
+birthday: --05-17
+---
+# Example Contact
+
+Notes about the person. Log real contacts below, newest last:
+`#attempt` marks an unanswered try, `#declined` a polite no.
+
+## Log
+- {today} Created this note with `vaultnetz init`
+"""
+
+
+# --------------------------------------------------------------------------- due
+
+
+def _describe_line(check_in: CheckIn, state: State) -> list[str]:
+    contact = check_in.contact
+    flags = []
+    if contact.priority != "normal":
+        flags.append(contact.priority)
+    if check_in.overdue_days:
+        flags.append(f"{check_in.overdue_days} days overdue")
+    head = f"{check_in.due.isoformat()}  {contact.name}"
+    if flags:
+        head += f" ({', '.join(flags)})"
+    lines = [head, "            " + why_now(check_in, state.vault().config)]
+    last = interaction_text(check_in.standing.last_contact)
+    context = [x for x in (contact.city, contact.met_via) if x]
+    if last and check_in.standing.last_contact and check_in.standing.last_contact.source != "field":
+        context.insert(0, f"last: {last}")
+    if context:
+        lines.append("            " + " · ".join(context))
+    return lines
+
+
+def _filter(check_ins: Iterable[CheckIn], tag: str | None) -> list[CheckIn]:
+    if not tag:
+        return list(check_ins)
+    wanted = tag.lstrip("#").casefold()
+    return [c for c in check_ins if wanted in (t.casefold() for t in c.contact.tags)]
+
+
+@main.command()
+@click.option("--within", type=click.IntRange(min=0), metavar="DAYS",
+              help="Also list check-ins due in the next DAYS days.")
+@click.option("--all", "all_", is_flag=True, help="List every scheduled check-in.")
+@click.option("--tag", metavar="TAG", help="Only contacts with this tag.")
+@click.option("--limit", type=click.IntRange(min=1), metavar="N", help="At most N check-ins.")
+@click.option("--json", "as_json", is_flag=True, help="Output JSON.")
+@click.pass_obj
+def due(state: State, within: int | None, all_: bool, tag: str | None, limit: int | None,
+        as_json: bool) -> None:
+    """Check-ins due today (after spreading them by max_per_day).
+
+    \b
+    Example:
+      vaultnetz due --within 7
+      vaultnetz due --all --json
+    """
+    plan = state.schedule()
+    last_day = state.today + timedelta(days=within or 0)
+    chosen = [c for c in plan.check_ins if all_ or c.due <= last_day]
+    chosen = _filter(chosen, tag)[:limit]
+    state.warn_skipped()
+    if as_json:
+        _json([check_in_json(c) for c in chosen])
+        return
+    if not chosen:
+        upcoming = _filter(plan.check_ins, tag)
+        message = "Nothing due."
+        if upcoming:
+            message += (f" Next: {upcoming[0].contact.name} on "
+                        f"{upcoming[0].due.isoformat()}.")
+        click.echo(message)
+        return
+    for check_in in chosen:
+        click.echo("\n".join(_describe_line(check_in, state)))
+
+
+# --------------------------------------------------------------------------- show
+
+
+@main.command()
+@click.argument("name")
+@click.option("--json", "as_json", is_flag=True, help="Output JSON.")
+@click.pass_obj
+def show(state: State, name: str, as_json: bool) -> None:
+    """Everything known about one contact, and why it is due when it is.
+
+    NAME is a name or alias, case-insensitive, or a unique prefix.
+
+    \b
+    Example:
+      vaultnetz show "Anna Berger"
+    """
+    vault = state.vault()
+    contact = find_contact(vault, name)
+    plan = state.schedule()
+    standing = plan.standings.get(contact.path) or standing_of(
+        contact, state.today, vault.config.max_attempts)
+    check_in = next((c for c in plan.check_ins if c.contact.path == contact.path), None)
+    if as_json:
+        _json(contact_json(contact, standing, check_in, state.today, vault.config))
+        return
+    config = vault.config
+    out = [f"{contact.name}  ({contact.path})"]
+
+    def row(label: str, value: str) -> None:
+        if value:
+            out.append(f"  {label + ':':<16}{value}")
+
+    row("aliases", ", ".join(contact.aliases))
+    row("status", contact.status)
+    row("priority", contact.priority)
+    source = "" if contact.cadence_source == "field" else f", from {contact.cadence_source}"
+    row("cadence", f"{cadence_words(contact, 'en')} ({contact.cadence.text}{source})")
+    row("met via", contact.met_via)
+    row("city", contact.city)
+    row("work", work_text(contact))
+    row("email", ", ".join(contact.email))
+    row("phone", ", ".join(contact.phone))
+    row("linkedin", contact.linkedin)
+    row("tags", ", ".join(contact.tags))
+    if contact.birthday:
+        upcoming = next_birthday(contact, state.today)
+        row("birthday", f"{contact.birthday.text()} (next {upcoming.isoformat() if upcoming else '-'})")
+    last = standing.last_contact
+    row("last contact", f"{last.day.isoformat()} {interaction_text(last)}" if last else "never")
+    if standing.planned:
+        row("planned", f"{standing.planned.day.isoformat()} {standing.planned.text}".strip())
+    if contact.snooze_until:
+        row("snoozed until", contact.snooze_until.isoformat())
+    row("open attempts", f"{len(standing.open_attempts)} of {config.max_attempts}")
+    if standing.last_decline:
+        row("last no", f"{standing.last_decline.day.isoformat()} {standing.last_decline.text}")
+    out.append("")
+    if check_in:
+        when = f"Next check-in: {check_in.due.isoformat()}"
+        if check_in.due > max(check_in.original_due, state.today):
+            when += f" (due {check_in.original_due.isoformat()}, moved by max_per_day)"
+        if check_in.overdue_days:
+            when += f", {check_in.overdue_days} days overdue"
+        out.append(when)
+        out.append("  " + why_now(check_in, config))
+    elif contact.status != "active":
+        out.append(f"No check-ins: the contact is {contact.status}.")
+    elif standing.one_sided:
+        out.append(f"No check-ins: {len(standing.open_attempts)} unanswered attempts in a row. "
+                   "Never be pushy; see `vaultnetz review`.")
+    if contact.interactions:
+        out.append("")
+        out.append("History:")
+        for item in sorted(contact.interactions, key=lambda i: (i.day, i.path, i.line or 0)):
+            where = f"{item.path}:{item.line}" if item.line else item.path
+            label = {"contact": "contact", "attempt": "attempt", "declined": "no"}[item.kind]
+            if item.day > state.today and item.kind == "contact":
+                label = "planned"
+            out.append(f"  {item.day.isoformat()}  {label:<8} {interaction_text(item)}  [{where}]")
+    click.echo("\n".join(out))
+
+
+# --------------------------------------------------------------------------- check
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Output JSON.")
+@click.pass_obj
+def check(state: State, as_json: bool) -> None:
+    """Validate the vault and the config: exit 1 when there are errors.
+
+    One line per problem: path:line: error|warning: message (what to do).
+
+    \b
+    Example:
+      vaultnetz check
+    """
+    vault = state.vault(strict=False)
+    if as_json:
+        _json([p.as_json() for p in vault.problems])
+    else:
+        for problem in vault.problems:
+            click.echo(problem.format())
+        errors = len(vault.errors())
+        warnings = len(vault.problems) - errors
+        click.echo(f"{vault.note_count} notes, {len(vault.contacts)} contacts: "
+                   f"{errors} errors, {warnings} warnings", err=True)
+    if vault.errors():
+        sys.exit(1)
+
+
+# --------------------------------------------------------------------------- review
+
+
+@main.command(name="review")
+@click.option("--json", "as_json", is_flag=True, help="Output JSON.")
+@click.pass_obj
+def review_command(state: State, as_json: bool) -> None:
+    """One-sided, long-silent and paused contacts: let go, or revive?
+
+    Nothing is archived for you; each entry says which command would do it.
+
+    \b
+    Example:
+      vaultnetz review
+    """
+    vault = state.vault()
+    plan = state.schedule()
+    items = review(vault.contacts, state.today, vault.config, plan.standings)
+    state.warn_skipped()
+    if as_json:
+        _json([review_json(item) for item in items])
+        return
+    if not items:
+        click.echo("Nothing to review: no one-sided, long-silent or paused contacts.")
+        return
+    titles = {
+        "one-sided": "One-sided (reminders stopped: never be pushy)",
+        "long-silent": f"Long silent (no contact for over {vault.config.let_go_after.text})",
+        "paused": "Paused",
+    }
+    current = None
+    for item in items:
+        if item.category != current:
+            if current is not None:
+                click.echo("")
+            current = item.category
+            click.echo(titles[item.category] + ":")
+        click.echo(f"  {item.contact.name}: {item.detail}")
+        click.echo(f"      {item.suggestion}")
+
+
+# --------------------------------------------------------------------------- stats
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Output JSON.")
+@click.pass_obj
+def stats(state: State, as_json: bool) -> None:
+    """Counts: contacts by status, due this week, one-sided, problems.
+
+    \b
+    Example:
+      vaultnetz stats
+    """
+    vault = state.vault()
+    plan = state.schedule()
+    by_status = {s: 0 for s in ("active", "paused", "archived")}
+    for contact in vault.contacts:
+        by_status[contact.status] = by_status.get(contact.status, 0) + 1
+    week_end = state.today + timedelta(days=6)
+    errors = len(vault.errors())
+    data = {
+        "notes": vault.note_count,
+        "contacts": len(vault.contacts),
+        "by_status": by_status,
+        "due_today": sum(1 for c in plan.check_ins if c.due == state.today),
+        "due_this_week": sum(1 for c in plan.check_ins if c.due <= week_end),
+        "overdue": sum(1 for c in plan.check_ins if c.overdue_days > 0),
+        "never_contacted": sum(1 for c in plan.check_ins if c.reason == "never"),
+        "one_sided": sum(1 for s in plan.standings.values() if s.one_sided),
+        "errors": errors,
+        "warnings": len(vault.problems) - errors,
+    }
+    if as_json:
+        _json(data)
+        return
+    click.echo(f"contacts:        {data['contacts']} (active {by_status['active']}, "
+               f"paused {by_status['paused']}, archived {by_status['archived']})")
+    click.echo(f"due today:       {data['due_today']}")
+    click.echo(f"due this week:   {data['due_this_week']}")
+    click.echo(f"overdue:         {data['overdue']}")
+    click.echo(f"never contacted: {data['never_contacted']}")
+    click.echo(f"one-sided:       {data['one_sided']}")
+    click.echo(f"problems:        {errors} errors, {data['warnings']} warnings "
+               f"in {data['notes']} notes")
+
+
+
+# --------------------------------------------------------------------------- ics
+
+
+@main.command()
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
+              help="Write the feed to FILE (atomically; untouched when nothing changed).")
+@click.option("--horizon", type=click.IntRange(min=1), metavar="DAYS",
+              help="How many days ahead (default: horizon_days, 365).")
+@click.option("--tag", metavar="TAG", help="Only contacts with this tag.")
+@click.pass_obj
+def ics(state: State, output: Path | None, horizon: int | None, tag: str | None) -> None:
+    """Write the iCalendar feed of check-ins and birthdays.
+
+    \b
+    Example:
+      vaultnetz ics -o ~/Public/vaultnetz.ics
+      vaultnetz ics --tag journalism --horizon 90 > journalism.ics
+    """
+    from .atomic import write_atomic
+    from .feed import build_calendar
+
+    data = build_calendar(state.vault(), state.schedule(), horizon_days=horizon, tag=tag)
+    state.warn_skipped()
+    if output is None:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+        return
+    changed = write_atomic(output, data)
+    count = data.count(b"BEGIN:VEVENT")
+    click.echo(f"{'wrote' if changed else 'unchanged'} {output} ({count} events)", err=True)

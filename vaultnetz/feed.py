@@ -1,0 +1,200 @@
+"""Check-ins and birthdays → iCalendar bytes, deterministically (CONTRACT §6).
+
+Nothing here reads the clock: DTSTAMP and LAST-MODIFIED come from the notes'
+modification times, so rebuilding an unchanged vault gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from datetime import UTC, date, datetime, timedelta
+from urllib.parse import quote
+
+from icalendar import Alarm, Calendar, Event, vDuration, vRecur
+
+from . import __version__
+from .config import Config
+from .index import Vault
+from .model import CheckIn, Contact, Schedule
+from .report import interaction_text, text, why_now, work_text
+from .schedule import gets_birthday
+
+PRODID = f"-//vaultnetz//vaultnetz {__version__}//EN"
+
+
+def uid_for(contact: Contact, kind: str) -> str:
+    """Stable across rebuilds and date changes, opaque: no name, no path in the clear."""
+    digest = hashlib.sha256(f"vaultnetz\0{kind}\0{contact.path}".encode()).hexdigest()
+    return f"{digest[:32]}@vaultnetz"
+
+
+def obsidian_url(vault_name: str, path: str) -> str:
+    file = path[:-3] if path.lower().endswith(".md") else path
+    return f"obsidian://open?vault={quote(vault_name, safe='')}&file={quote(file, safe='')}"
+
+
+def _stamp(contact: Contact) -> datetime:
+    seconds = contact.mtime_ns // 1_000_000_000
+    return datetime.fromtimestamp(max(seconds, 0), tz=UTC)
+
+
+def _categories(contact: Contact) -> list[str]:
+    return [t for t in contact.tags if t.casefold() != "person"]
+
+
+def _base_event(contact: Contact, kind: str, summary: str, url: str) -> Event:
+    event = Event()
+    stamp = _stamp(contact)
+    event.add("uid", uid_for(contact, kind))
+    event.add("dtstamp", stamp)
+    event.add("last-modified", stamp)
+    event.add("summary", summary)
+    event.add("transp", "TRANSPARENT")
+    event.add("url", url)
+    categories = _categories(contact)
+    if categories:
+        event.add("categories", categories)
+    return event
+
+
+def _alarm(config: Config, summary: str) -> Alarm | None:
+    if not config.alarm:
+        return None
+    hours, minutes = (int(x) for x in config.alarm.split(":"))
+    alarm = Alarm()
+    alarm.add("action", "DISPLAY")
+    alarm.add("description", summary)
+    alarm.add("trigger", timedelta(hours=hours, minutes=minutes))
+    return alarm
+
+
+def check_in_event(check_in: CheckIn, vault_name: str, config: Config) -> Event:
+    contact = check_in.contact
+    lang = config.language
+    url = obsidian_url(vault_name, contact.path)
+    summary = text(lang, "summary", name=contact.name)
+    event = _base_event(contact, "check-in", summary, url)
+    event.add("dtstart", check_in.due)
+    event.add("dtend", check_in.due + timedelta(days=1))
+    lines = [why_now(check_in, config)]
+    if check_in.overdue_days:
+        lines.append(text(lang, "overdue", day=check_in.original_due.isoformat(),
+                          n=check_in.overdue_days))
+    last = check_in.standing.last_contact
+    if last is not None:
+        what = interaction_text(last) if last.source != "field" else ""
+        lines.append(text(lang, "last", day=last.day.isoformat(),
+                          what=f" — {what}" if what else ""))
+    if contact.met_via:
+        lines.append(text(lang, "met", text=contact.met_via))
+    if contact.city:
+        lines.append(text(lang, "city", text=contact.city))
+    if work_text(contact):
+        lines.append(text(lang, "work", text=work_text(contact)))
+    if check_in.standing.open_attempts:
+        lines.append(text(lang, "attempts", n=len(check_in.standing.open_attempts)))
+    lines.append(text(lang, "note", url=url))
+    event.add("description", "\n".join(lines))
+    alarm = _alarm(config, summary)
+    if alarm is not None:
+        event.add_component(alarm)
+    return event
+
+
+def birthday_event(contact: Contact, vault_name: str, config: Config) -> Event:
+    assert contact.birthday is not None
+    birthday = contact.birthday
+    url = obsidian_url(vault_name, contact.path)
+    summary = text(config.language, "birthday", name=contact.name)
+    event = _base_event(contact, "birthday", summary, url)
+    # Year unknown: start in 2000, a leap year, so that Feb 29 is a valid start.
+    start = date(birthday.year or 2000, birthday.month, birthday.day)
+    event.add("dtstart", start)
+    event.add("dtend", start + timedelta(days=1))
+    if (birthday.month, birthday.day) == (2, 29):
+        event.add("rrule", vRecur({"FREQ": "YEARLY", "BYMONTH": 2, "BYMONTHDAY": -1}))
+    else:
+        event.add("rrule", vRecur({"FREQ": "YEARLY"}))
+    event.add("description", text(config.language, "note", url=url))
+    alarm = _alarm(config, summary)
+    if alarm is not None:
+        event.add_component(alarm)
+    return event
+
+
+def _has_tag(contact: Contact, tag: str | None) -> bool:
+    if not tag:
+        return True
+    wanted = tag.lstrip("#").casefold()
+    return any(t.casefold() == wanted for t in contact.tags)
+
+
+def build_calendar(
+    vault: Vault,
+    plan: Schedule,
+    *,
+    horizon_days: int | None = None,
+    tag: str | None = None,
+) -> bytes:
+    """The whole feed as bytes: one event per check-in within the horizon, plus birthdays."""
+    config = vault.config
+    horizon = plan.today + timedelta(days=horizon_days or config.horizon_days)
+    events: list[tuple[date, str, Event]] = []
+    for check_in in plan.check_ins:
+        if check_in.due <= horizon and _has_tag(check_in.contact, tag):
+            event = check_in_event(check_in, vault.name, config)
+            events.append((check_in.due, str(event["uid"]), event))
+    if config.birthdays:
+        for contact in _birthday_contacts(vault.contacts, plan, tag):
+            event = birthday_event(contact, vault.name, config)
+            events.append((event.decoded("dtstart"), str(event["uid"]), event))
+    calendar = Calendar()
+    calendar.add("prodid", PRODID)
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    name = config.calendar_name if not tag else f"{config.calendar_name} ({tag})"
+    calendar.add("x-wr-calname", name)
+    calendar.add("name", name)
+    calendar.add("refresh-interval", vDuration(timedelta(hours=12)),
+                 parameters={"VALUE": "DURATION"})
+    calendar.add("x-published-ttl", vDuration(timedelta(hours=12)))
+    for _, _, event in sorted(events, key=lambda item: (item[0], item[1])):
+        calendar.add_component(event)
+    return fold_utf8_safe(calendar.to_ical())
+
+
+def _birthday_contacts(contacts: Iterable[Contact], plan: Schedule, tag: str | None
+                       ) -> list[Contact]:
+    return [c for c in contacts
+            if gets_birthday(c, plan.standings.get(c.path)) and _has_tag(c, tag)]
+
+
+def fold_utf8_safe(data: bytes) -> bytes:
+    """Re-fold content lines at 75 octets without splitting a UTF-8 character (RFC 5545 3.1)."""
+    out: list[bytes] = []
+    for logical in _unfold(data):
+        first = True
+        line = logical
+        while True:
+            limit = 75 if first else 74  # a continuation line starts with one space
+            if len(line) <= limit:
+                out.append(line if first else b" " + line)
+                break
+            cut = limit
+            while cut > 0 and (line[cut] & 0xC0) == 0x80:  # never inside a character
+                cut -= 1
+            out.append(line[:cut] if first else b" " + line[:cut])
+            line = line[cut:]
+            first = False
+    return b"\r\n".join(out) + b"\r\n"
+
+
+def _unfold(data: bytes) -> list[bytes]:
+    lines: list[bytes] = []
+    for raw in data.replace(b"\r\n", b"\n").split(b"\n"):
+        if raw.startswith((b" ", b"\t")) and lines:
+            lines[-1] += raw[1:]
+        elif raw:
+            lines.append(raw)
+    return lines
