@@ -20,15 +20,16 @@ from .errors import ConfigError, InvalidValue, VaultnetzError
 from .index import Vault, find_contact, find_vault, load_vault
 from .model import CheckIn, Schedule
 from .report import (
+    cadence_words,
     check_in_json,
     contact_json,
-    cadence_words,
     interaction_text,
     review_json,
     why_now,
     work_text,
 )
 from .schedule import next_birthday, review, schedule, standing_of
+
 
 @dataclass
 class State:
@@ -122,7 +123,8 @@ def main(ctx: click.Context, vault_option: str | None, today_option: str | None)
     Example:
       vaultnetz --vault ~/Notes due --within 7
     """
-    today = parse_day(today_option, "--today") if today_option else date.today()
+    # The one place that reads the clock: the user's local date.
+    today = parse_day(today_option, "--today") if today_option else date.today()  # noqa: DTZ011
     ctx.obj = State(vault_option, today)
 
 
@@ -296,7 +298,8 @@ def show(state: State, name: str, as_json: bool) -> None:
     row("tags", ", ".join(contact.tags))
     if contact.birthday:
         upcoming = next_birthday(contact, state.today)
-        row("birthday", f"{contact.birthday.text()} (next {upcoming.isoformat() if upcoming else '-'})")
+        next_text = upcoming.isoformat() if upcoming else "-"
+        row("birthday", f"{contact.birthday.text()} (next {next_text})")
     last = standing.last_contact
     row("last contact", f"{last.day.isoformat()} {interaction_text(last)}" if last else "never")
     if standing.planned:

@@ -247,11 +247,11 @@ def default_config_text() -> str:
         "# Remove the leading '#' of a line to change a value.",
         "",
     ]
-    tables = []
+    tables: list[str] = []
     for key in KEYS:
         example = key.example or f"{key.name} = {_toml_value(key.default)}"
         block = [f"# {key.help}", f"# Accepted: {key.accepted}."]
-        block += [f"# {line}" if not line.startswith("#") else line for line in example.splitlines()]
+        block += [line if line.startswith("#") else f"# {line}" for line in example.splitlines()]
         # Tables must come after the plain keys in TOML.
         (tables if example.startswith("[") else lines).extend([*block, ""])
     return "\n".join(lines + tables).rstrip("\n") + "\n"

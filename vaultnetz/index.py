@@ -101,7 +101,10 @@ def contact_from_note(note: Note, config: Config) -> tuple[Contact | None, list[
         try:
             return parser(raw)
         except ValueError as exc:
-            bad(field_name, str(exc), hint)
+            message = str(exc)
+            if message.startswith(field_name.split("_")[0]):  # "cadence 'x' is not …"
+                message = message.split(" ", 1)[1]
+            bad(field_name, message, "" if "; use " in message else hint)
             return None
 
     tags = _tags(get("tags"))

@@ -23,7 +23,7 @@ from .values import ISO_DATE
 _Base: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # C is much faster; pure works too
 
 
-class _Loader(_Base):  # type: ignore[misc, valid-type]
+class _Loader(_Base):  # type: ignore[misc]
     """The safe loader, except that an impossible date (2026-02-30) stays a string.
 
     PyYAML raises a bare ValueError for those; as a string, the field parser
@@ -197,14 +197,14 @@ def parse_note(
                         "add a line '---' after the last front-matter key")
         block = "\n".join(lines[1:end])
         try:
-            loaded = yaml.load(block, Loader=_Loader)  # noqa: S506 - a safe loader
+            loaded = yaml.load(block, Loader=_Loader)
         except (yaml.YAMLError, ValueError, TypeError, RecursionError) as exc:
             mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
             line = mark.line + 2 if mark is not None else 1
             what = getattr(exc, "problem", None) or str(exc).splitlines()[0]
             return fail(line, "frontmatter-yaml", f"front-matter is not valid YAML: {what}",
-                        "fix the YAML (quote values that contain ': ' or start with '[' "
-                        "or '@')")
+                        "fix the YAML; quote values that contain ': ' or start with '[', "
+                        "'@' or '*'")
         if loaded is None:
             loaded = {}
         if not isinstance(loaded, dict):

@@ -1,0 +1,208 @@
+"""The feed: content, determinism, and independent parsers (icalendar, vobject, ical.js)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from datetime import date
+from pathlib import Path
+
+import icalendar
+import pytest
+import vobject
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from conftest import DATA, REPO, TODAY, contact_note, freeze_mtimes, plan_for
+from vaultnetz.feed import build_calendar, fold_utf8_safe, uid_for
+from vaultnetz.model import Contact
+
+GOLDEN = DATA / "golden"
+
+
+def feed_for(root: Path, today: date = TODAY, **kw: object) -> bytes:
+    vault, plan = plan_for(root, today)
+    return build_calendar(vault, plan, **kw)  # type: ignore[arg-type]
+
+
+def events(data: bytes) -> list[icalendar.Event]:
+    return icalendar.Calendar.from_ical(data).walk("VEVENT")
+
+
+def assert_golden(name: str, data: bytes) -> None:
+    path = GOLDEN / name
+    if os.environ.get("UPDATE_GOLDEN"):
+        path.write_bytes(data)
+    assert path.read_bytes() == data, f"{name} differs; UPDATE_GOLDEN=1 rewrites it"
+
+
+def check_with_every_parser(data: bytes, tmp_path: Path) -> dict[str, object]:
+    """icalendar, vobject (validate=True) and ical.js must all accept the feed."""
+    calendar = icalendar.Calendar.from_ical(data)
+    for event in calendar.walk("VEVENT"):
+        assert not getattr(event, "errors", None), event.errors
+    parsed = vobject.readOne(data.decode("utf-8"), validate=True)
+    assert parsed.name == "VCALENDAR"
+    return icaljs(data, tmp_path)
+
+
+def icaljs(data: bytes, tmp_path: Path) -> dict[str, object]:
+    node = shutil.which("node")
+    if node is None or not (REPO / "node_modules" / "ical.js").is_dir():
+        pytest.skip("ical.js not installed: run `npm ci` (the CI does)")
+    path = tmp_path / "feed.ics"
+    path.write_bytes(data)
+    script = REPO / "tests" / "integration" / "icaljs_check.mjs"
+    result = subprocess.run([node, str(script), str(path)], capture_output=True, text=True,
+                            cwd=REPO, check=False, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    return json.loads(result.stdout)  # type: ignore[no-any-return]
+
+
+def test_sample_feed_matches_golden_and_parses_everywhere(sample_copy: Path, tmp_path: Path
+                                                          ) -> None:
+    data = feed_for(sample_copy)
+    assert_golden("sample-vault.ics", data)
+    js = check_with_every_parser(data, tmp_path)
+    _, plan = plan_for(sample_copy)
+    check_ins = [e for e in js["events"] if e["summary"].startswith("Check in")]  # type: ignore[index, union-attr]
+    assert len(check_ins) == len(plan.check_ins)
+    assert all(e["isDate"] for e in js["events"])  # type: ignore[union-attr]
+    assert js["name"] == "Kontakte pflegen"
+    assert js["refresh"] == "PT12H"
+
+
+def test_one_event_per_check_in_on_the_smoothed_date(sample_copy: Path) -> None:
+    vault, plan = plan_for(sample_copy)
+    by_uid = {str(e["uid"]): e for e in events(build_calendar(vault, plan))}
+    for check_in in plan.check_ins:
+        event = by_uid.pop(uid_for(check_in.contact, "check-in"))
+        assert event.decoded("dtstart") == check_in.due
+        assert event.decoded("dtend") == date.fromordinal(check_in.due.toordinal() + 1)
+        assert str(event["transp"]) == "TRANSPARENT"
+        assert check_in.contact.name in str(event["summary"])
+        assert str(event["url"]).startswith("obsidian://open?vault=sample-vault&file=")
+    # What is left are the birthdays; none for paused, archived or one-sided contacts.
+    names = sorted(str(e["summary"]) for e in by_uid.values())
+    assert names == ["Birthday: Anna Berger", "Birthday: Elif Yılmaz", "Birthday: Lea Wagner"]
+
+
+def test_calendar_properties(sample_copy: Path) -> None:
+    data = feed_for(sample_copy)
+    text = data.decode()
+    assert "\r\nREFRESH-INTERVAL;VALUE=DURATION:PT12H\r\n" in text
+    assert "\r\nX-PUBLISHED-TTL:PT12H\r\n" in text
+    assert "\r\nX-WR-CALNAME:Kontakte pflegen\r\n" in text
+    assert "\r\nNAME:Kontakte pflegen\r\n" in text
+    header = text.split("BEGIN:VEVENT")[0]
+    assert "UID" not in header and "METHOD" not in header
+    assert "VTODO" not in text and "VALARM" not in text
+    assert data.count(b"\n") == data.count(b"\r\n")
+
+
+def test_description_explains_why_now(sample_copy: Path) -> None:
+    by_summary = {str(e["summary"]): str(e["description"]) for e in events(feed_for(sample_copy))}
+    anna = by_summary["Check in with Anna Berger"]
+    assert "every 3 months" in anna and "2026-07-02" in anna
+    assert "Coffee at the Viktualienmarkt" in anna
+    assert "Volontariat" in anna and "München" in anna and "Münchner Tagblatt" in anna
+    assert "obsidian://open?vault=sample-vault&file=People%2FAnna%20Berger" in anna
+    jonas = by_summary["Check in with Jonas Weber"]
+    assert "No answer yet" in jonas and "Open attempts: 2" in jonas
+    assert "said no" in by_summary["Check in with Sophie Martin"]
+    assert "Never contacted" in by_summary["Check in with Lea Wagner"]
+
+
+def test_rebuild_is_byte_identical_and_a_change_touches_one_event(sample_copy: Path) -> None:
+    first = feed_for(sample_copy)
+    assert feed_for(sample_copy) == first
+    note = sample_copy / "People" / "Nina Lehmann.md"
+    note.write_text(note.read_text().replace("cadence: alle 2 Monate", "cadence: 1m"))
+    os.utime(note, (1_795_000_000, 1_795_000_000))
+    second = feed_for(sample_copy)
+    before = {str(e["uid"]): e.to_ical() for e in events(first)}
+    after = {str(e["uid"]): e.to_ical() for e in events(second)}
+    assert before.keys() == after.keys()  # the UID stays when the date moves
+    changed = [uid for uid in before if before[uid] != after[uid]]
+    assert len(changed) == 1
+    assert b"20261125" in after[changed[0]]
+
+
+def test_dtstamp_comes_from_the_notes_not_the_clock(sample_copy: Path) -> None:
+    for event in events(feed_for(sample_copy)):
+        assert event.decoded("dtstamp").timestamp() == 1_790_000_000
+
+
+def test_horizon_and_tag(sample_copy: Path) -> None:
+    near = events(feed_for(sample_copy, horizon_days=7))
+    check_ins = [e for e in near if str(e["summary"]).startswith("Check in")]
+    assert all(e.decoded("dtstart") <= date(2026, 11, 30) for e in check_ins)
+    assert len(check_ins) == 8
+    science = events(feed_for(sample_copy, tag="science"))
+    assert sorted(str(e["summary"]) for e in science) == [
+        "Birthday: Elif Yılmaz", "Check in with Dr. Miriam Kühn", "Check in with Elif Yılmaz",
+        "Check in with Prof. Hans Richter"]
+
+
+def test_edge_cases_golden(make_vault, tmp_path: Path) -> None:
+    root = make_vault({
+        "vaultnetz.toml": 'language = "de"\nalarm = "09:30"\ncalendar_name = "Netzwerk"\n'
+                          'obsidian_vault = "Mein Vault"\n',
+        "People/Lea.md": contact_note("birthday: --02-29\nlast_contact: 2026-10-01"),
+        "People/Elif.md": contact_note("birthday: 1992-02-29\ncadence: wöchentlich"),
+        "People/Ünal Çelik-Größenwahn mit einem sehr langen Namen.md": contact_note(
+            "met_via: " + "Über die Straßenbahn-Haltestelle Ölmühle " * 4 + "\nbirthday: --12-31"),
+        "People/Wolf.md": contact_note("tags: [person, presse]") +
+                          "\n## Log\n- 2026-11-01 Mail #attempt\n",
+        "People/Nein.md": "## Log\n- 2026-11-01 Kein Interesse gerade #declined\n",
+    })
+    freeze_mtimes(root)
+    data = feed_for(root)
+    assert_golden("edge-cases.ics", data)
+    check_with_every_parser(data, tmp_path)
+    text = data.decode()
+    assert "RRULE:FREQ=YEARLY;BYMONTHDAY=-1;BYMONTH=2" in text or \
+        "RRULE:FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=-1" in text
+    assert text.count("BEGIN:VALARM") == text.count("BEGIN:VEVENT")
+    assert "TRIGGER:PT9H30M" in text
+    assert "Melde dich bei Wolf" in text
+    assert "X-WR-CALNAME:Netzwerk" in text
+    assert "vault=Mein%20Vault" in text
+
+
+def test_leap_day_birthday_recurs_on_the_last_day_of_february(make_vault, tmp_path: Path
+                                                              ) -> None:
+    root = make_vault({"People/Lea.md": contact_note("birthday: --02-29")})
+    js = icaljs(feed_for(root), tmp_path)
+    [birthday] = [e for e in js["events"] if e["summary"].startswith("Birthday")]  # type: ignore[index, union-attr]
+    assert birthday["occurrences"] == ["2000-02-29", "2001-02-28", "2002-02-28"]
+
+
+def test_birthdays_can_be_turned_off(make_vault) -> None:
+    root = make_vault({"vaultnetz.toml": "birthdays = false\n",
+                       "People/Lea.md": contact_note("birthday: --02-29")})
+    assert [str(e["summary"]) for e in events(feed_for(root))] == ["Check in with Lea"]
+
+
+def test_uid_is_opaque_and_stable() -> None:
+    contact = Contact(path="People/Anna Berger.md", name="Anna Berger")
+    uid = uid_for(contact, "check-in")
+    assert uid == uid_for(Contact(path="People/Anna Berger.md", name="Other"), "check-in")
+    assert uid != uid_for(contact, "birthday")
+    assert "Anna" not in uid and "People" not in uid
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")),
+               min_size=0, max_size=400))
+def test_folding_never_splits_a_character(value: str) -> None:
+    raw = ("DESCRIPTION:" + value.replace("\r", "").replace("\n", " ")).encode()
+    folded = fold_utf8_safe(b"BEGIN:VEVENT\r\n" + raw + b"\r\nEND:VEVENT\r\n")
+    for line in folded.split(b"\r\n"):
+        assert len(line) <= 75
+        line.decode("utf-8")  # every physical line is whole UTF-8
+    unfolded = folded.replace(b"\r\n ", b"")
+    assert raw in unfolded
