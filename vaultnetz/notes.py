@@ -88,6 +88,14 @@ class Note:
         return name[:-3] if name.lower().endswith(".md") else name
 
 
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\n|\r)|[^\r\n]+$")
+
+
+def split_lines(text: str) -> list[str]:
+    """Lines with their endings, split only at CR, LF and CRLF (as editors count lines)."""
+    return _LINE.findall(text)
+
+
 def is_ignored_name(name: str) -> bool:
     """Dot-files, editor swap and temp files, and the tool's own temp files."""
     if name.startswith((".", "~$", "#")) or name in ALWAYS_IGNORED_DIRS:
@@ -184,7 +192,7 @@ def parse_note(
                     "not valid UTF-8; skipped", "re-save the note as UTF-8")
     if text.startswith("\ufeff"):
         text = text[1:]
-    lines = text.splitlines()
+    lines = [line.rstrip("\r\n") for line in split_lines(text)]
 
     meta: dict[str, Any] = {}
     meta_lines: dict[str, int] = {}
