@@ -19,8 +19,7 @@ from .errors import VaultnetzError
 from .index import Vault, find_contact, find_vault, load_vault
 from .model import Birthday, Cadence, CheckIn, Contact, Interaction, Problem, Schedule, Standing
 from .schedule import review, schedule, standing_of
-
-__version__ = "0.1.0"
+from .version import __version__
 
 __all__ = [
     "Birthday",

@@ -13,7 +13,6 @@ from typing import Any
 
 import click
 
-from . import __version__
 from .actions import (
     NewContact,
     WriteResult,
@@ -39,6 +38,7 @@ from .report import (
 from .schedule import next_birthday, review, schedule, standing_of
 from .values import parse_date_or_duration
 from .vcs import history
+from .version import __version__
 
 
 @dataclass
@@ -47,6 +47,7 @@ class State:
 
     vault_option: str | None
     today: date
+    use_cache: bool = True
     _vault: Vault | None = field(default=None, repr=False)
     _schedule: Schedule | None = field(default=None, repr=False)
 
@@ -54,9 +55,12 @@ class State:
     def root(self) -> Path:
         return find_vault(self.vault_option, os.environ, Path.cwd())
 
+    def cache_dir(self) -> Path | None:
+        return user_cache_dir() if self.use_cache else None
+
     def vault(self, *, strict: bool = True) -> Vault:
         if self._vault is None:
-            self._vault = load_vault(self.root)
+            self._vault = load_vault(self.root, cache_dir=self.cache_dir())
         errors = [p for p in self._vault.problems
                   if p.severity == "error" and p.path == CONFIG_NAME]
         if strict and errors:
@@ -107,6 +111,15 @@ class VaultnetzGroup(click.Group):
             ctx.exit(1)
 
 
+def user_cache_dir() -> Path:
+    """$VAULTNETZ_CACHE_DIR, else the platform's user cache folder (never inside the vault)."""
+    if os.environ.get("VAULTNETZ_CACHE_DIR"):
+        return Path(os.environ["VAULTNETZ_CACHE_DIR"])
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("vaultnetz", appauthor=False))
+
+
 def parse_day(value: str, what: str) -> date:
     try:
         return date.fromisoformat(value.strip())
@@ -120,9 +133,12 @@ def parse_day(value: str, what: str) -> date:
                    "with vaultnetz.toml or .obsidian/, else the current folder).")
 @click.option("--today", "today_option", metavar="YYYY-MM-DD", envvar="VAULTNETZ_TODAY",
               help="Pretend today is this date (default: $VAULTNETZ_TODAY, else the local date).")
+@click.option("--no-cache", is_flag=True,
+              help="Read every note afresh, without the cache of parsed notes.")
 @click.version_option(__version__, prog_name="vaultnetz")
 @click.pass_context
-def main(ctx: click.Context, vault_option: str | None, today_option: str | None) -> None:
+def main(ctx: click.Context, vault_option: str | None, today_option: str | None,
+         no_cache: bool) -> None:
     """vaultnetz: whom to get back in touch with, and when, from your Markdown notes.
 
     One note per person in People/, dates in the front-matter and under `## Log`,
@@ -135,7 +151,7 @@ def main(ctx: click.Context, vault_option: str | None, today_option: str | None)
     """
     # The one place that reads the clock: the user's local date.
     today = parse_day(today_option, "--today") if today_option else date.today()  # noqa: DTZ011
-    ctx.obj = State(vault_option, today)
+    ctx.obj = State(vault_option, today, use_cache=not no_cache)
 
 
 def _json(data: Any) -> None:
@@ -482,8 +498,21 @@ def ics(state: State, output: Path | None, horizon: int | None, tag: str | None)
     """
     from .atomic import write_atomic
     from .feed import build_calendar
+    from .index import open_cache
 
-    data = build_calendar(state.vault(), state.schedule(), horizon_days=horizon, tag=tag)
+    vault = state.vault()
+    cache_dir = state.cache_dir()
+    store = open_cache(cache_dir, vault.root, vault.config) if cache_dir else None
+    events = store.events() if store else {}
+    known = set(events)
+    used: set[str] = set()
+    data = build_calendar(vault, state.schedule(), horizon_days=horizon, tag=tag,
+                          events=events, used=used)
+    if store is not None:
+        if used - known or (known - used and not tag and not horizon):
+            store.store_events({k: events[k] for k in used - known}, keep=used | (
+                known if tag or horizon else set()))
+        store.close()
     state.warn_skipped()
     if output is None:
         sys.stdout.buffer.write(data)
@@ -641,3 +670,31 @@ def history_command(state: State, name: str) -> None:
         click.echo(f"{revision.commit}  {revision.day}  {revision.subject}")
         for line in revision.added_log_lines:
             click.echo(f"    + {line}")
+
+
+# --------------------------------------------------------------------------- cache
+
+
+@main.group()
+def cache() -> None:
+    """The cache of parsed notes and feed events (outside the vault; safe to delete).
+
+    \b
+    Example:
+      vaultnetz cache clear
+    """
+
+
+@cache.command(name="clear")
+def cache_clear() -> None:
+    """Delete the cache; the next run reads every note afresh.
+
+    \b
+    Example:
+      vaultnetz cache clear
+    """
+    from .cache import clear
+
+    folder = user_cache_dir()
+    removed = clear(folder)
+    click.echo(f"removed {removed} cache file(s) from {folder}")

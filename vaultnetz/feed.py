@@ -6,19 +6,20 @@ modification times, so rebuilding an unchanged vault gives the same bytes.
 
 from __future__ import annotations
 
+import functools
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, MutableMapping
 from datetime import UTC, date, datetime, timedelta
 from urllib.parse import quote
 
 from icalendar import Alarm, Calendar, Event, vDuration, vRecur
 
-from . import __version__
 from .config import Config
 from .index import Vault
-from .model import CheckIn, Contact, Schedule
+from .model import Birthday, CheckIn, Contact, Schedule
 from .report import interaction_text, text, why_now, work_text
 from .schedule import gets_birthday
+from .version import __version__
 
 PRODID = f"-//vaultnetz//vaultnetz {__version__}//EN"
 
@@ -108,8 +109,7 @@ def birthday_event(contact: Contact, vault_name: str, config: Config) -> Event:
     url = obsidian_url(vault_name, contact.path)
     summary = text(config.language, "birthday", name=contact.name)
     event = _base_event(contact, "birthday", summary, url)
-    # Year unknown: start in 2000, a leap year, so that Feb 29 is a valid start.
-    start = date(birthday.year or 2000, birthday.month, birthday.day)
+    start = _birthday_start(birthday)
     event.add("dtstart", start)
     event.add("dtend", start + timedelta(days=1))
     if (birthday.month, birthday.day) == (2, 29):
@@ -130,38 +130,83 @@ def _has_tag(contact: Contact, tag: str | None) -> bool:
     return any(t.casefold() == wanted for t in contact.tags)
 
 
+EventStore = MutableMapping[str, bytes]
+
+
+def _event_key(kind: str, item: object, vault_name: str, config: Config) -> str:
+    """Everything an event's bytes depend on, hashed: same inputs, same bytes."""
+    text = repr((kind, item, vault_name, config, PRODID))
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=20).hexdigest()
+
+
 def build_calendar(
     vault: Vault,
     plan: Schedule,
     *,
     horizon_days: int | None = None,
     tag: str | None = None,
+    events: EventStore | None = None,
+    used: set[str] | None = None,
 ) -> bytes:
-    """The whole feed as bytes: one event per check-in within the horizon, plus birthdays."""
+    """The whole feed as bytes: one event per check-in within the horizon, plus birthdays.
+
+    ``events`` caches each event's bytes by its inputs, so a rebuild after one
+    changed note serializes one or a few events; the output is the same either
+    way. The keys used are added to ``used`` (to prune a persistent store).
+    """
     config = vault.config
+    store: EventStore = {} if events is None else events
     horizon = plan.today + timedelta(days=horizon_days or config.horizon_days)
-    events: list[tuple[date, str, Event]] = []
+    chosen: list[tuple[date, str, bytes]] = []
+
+    def add(kind: str, contact: Contact, item: object, start: date,
+            make: Callable[[], Event]) -> None:
+        key = _event_key(kind, item, vault.name, config)
+        data = store.get(key)
+        if data is None:
+            data = fold_utf8_safe(make().to_ical())
+            store[key] = data
+        if used is not None:
+            used.add(key)
+        chosen.append((start, uid_for(contact, kind), data))
+
     for check_in in plan.check_ins:
         if check_in.due <= horizon and _has_tag(check_in.contact, tag):
-            event = check_in_event(check_in, vault.name, config)
-            events.append((check_in.due, str(event["uid"]), event))
+            add("check-in", check_in.contact, check_in, check_in.due,
+                functools.partial(check_in_event, check_in, vault.name, config))
     if config.birthdays:
         for contact in _birthday_contacts(vault.contacts, plan, tag):
-            event = birthday_event(contact, vault.name, config)
-            events.append((event.decoded("dtstart"), str(event["uid"]), event))
+            assert contact.birthday is not None
+            add("birthday", contact, contact, _birthday_start(contact.birthday),
+                functools.partial(birthday_event, contact, vault.name, config))
+    name = config.calendar_name if not tag else f"{config.calendar_name} ({tag})"
+    chosen.sort(key=lambda item: (item[0], item[1]))
+    return _calendar_head(name) + b"".join(data for _, _, data in chosen) + _CALENDAR_END
+
+
+_CALENDAR_END = b"END:VCALENDAR\r\n"
+
+
+@functools.lru_cache(maxsize=16)
+def _calendar_head(name: str) -> bytes:
+    """The calendar's own properties, as icalendar writes them, without the closing line."""
     calendar = Calendar()
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")
     calendar.add("calscale", "GREGORIAN")
-    name = config.calendar_name if not tag else f"{config.calendar_name} ({tag})"
     calendar.add("x-wr-calname", name)
     calendar.add("name", name)
     calendar.add("refresh-interval", vDuration(timedelta(hours=12)),
                  parameters={"VALUE": "DURATION"})
     calendar.add("x-published-ttl", vDuration(timedelta(hours=12)))
-    for _, _, event in sorted(events, key=lambda item: (item[0], item[1])):
-        calendar.add_component(event)
-    return fold_utf8_safe(calendar.to_ical())
+    data = fold_utf8_safe(calendar.to_ical())
+    assert data.endswith(_CALENDAR_END)
+    return data[: -len(_CALENDAR_END)]
+
+
+def _birthday_start(birthday: Birthday) -> date:
+    # Year unknown: start in 2000, a leap year, so that Feb 29 is a valid start.
+    return date(birthday.year or 2000, birthday.month, birthday.day)
 
 
 def _birthday_contacts(contacts: Iterable[Contact], plan: Schedule, tag: str | None

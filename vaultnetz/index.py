@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import os
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
 
+from .cache import Cache, CachedNote, cache_file, decode_note, digest, encode_note
 from .config import CONFIG_NAME, Config, load_config
 from .errors import AmbiguousContact, ContactNotFound, VaultnetzError
 from .model import Contact, Interaction, Problem
-from .notes import Note, link_key, read_note, walk_notes
+from .notes import Note, link_key, parse_note, too_large, walk_notes
 from .values import ISO_DATE, parse_birthday, parse_cadence, parse_date
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Vault:
     root: Path
     config: Config
@@ -25,8 +29,9 @@ class Vault:
     note_count: int
     broken_contacts: tuple[str, ...] = ()  # paths of contact notes skipped for errors
 
-    @property
+    @functools.cached_property
     def name(self) -> str:
+        """The vault's name in obsidian:// links."""
         return self.config.obsidian_vault or self.root.resolve().name
 
     def errors(self) -> list[Problem]:
@@ -295,22 +300,123 @@ def build_vault(root: Path, config: Config, notes: list[Note], extra: list[Probl
     return Vault(root, config, final, tuple(problems), len(notes), tuple(broken))
 
 
-def load_vault(root: Path, config: Config | None = None) -> Vault:
-    """Read every note of the vault at ``root``."""
-    extra: list[Problem] = []
-    if config is None:
-        config, extra = load_config(root)
+class NoteIndex:
+    """The notes of one vault, kept current by re-reading only what changed.
+
+    The CLI refreshes it once (with the on-disk cache behind it); the watcher
+    keeps one in memory and refreshes it on every change.
+    """
+
+    def __init__(self, root: Path, config: Config | None = None, cache: Cache | None = None
+                 ) -> None:
+        if not root.is_dir():
+            raise VaultnetzError(f"the vault {str(root)!r} is not a folder",
+                                 "pass --vault PATH or set VAULTNETZ_VAULT")
+        self.root = root
+        self.config_problems: list[Problem] = []
+        if config is None:
+            config, self.config_problems = load_config(root)
+        self.config = config
+        self.cache = cache
+        self._notes: dict[str, Note] = {}
+        self._walk_problems: list[Problem] = []
+        self._vault: Vault | None = None
+        self.parsed = 0  # notes parsed in the last refresh (for tests and benchmarks)
+
+    def refresh(self, force: Iterable[str] = ()) -> bool:
+        """Re-read the notes whose size or mtime changed, and those in ``force``.
+
+        Returns True when anything changed (a note, a new or deleted note, a problem).
+        """
+        forced = set(force)
+        cached = self.cache.notes() if self.cache is not None and not self._notes else {}
+        notes: dict[str, Note] = {}
+        walk_problems: list[Problem] = []
+        to_store: list[tuple[str, int, int, str, str]] = []
+        changed = False
+        self.parsed = 0
+        for rel, st, problem in walk_notes(self.root):
+            if problem is not None:
+                walk_problems.append(problem)
+                continue
+            assert st is not None
+            old = self._notes.get(rel)
+            if (old is not None and rel not in forced and old.size == st.st_size
+                    and old.mtime_ns == st.st_mtime_ns):
+                notes[rel] = old
+                continue
+            changed = True
+            note, row = self._load(rel, st, cached.get(rel))
+            notes[rel] = note
+            if row is not None:
+                to_store.append(row)
+        removed = self._notes.keys() - notes.keys()
+        changed = changed or bool(removed) or walk_problems != self._walk_problems
+        if self.cache is not None and (to_store or removed or cached.keys() - notes.keys()):
+            self.cache.store_notes(to_store, keep=set(notes))
+        self._notes, self._walk_problems = notes, walk_problems
+        if changed:
+            self._vault = None
+        return changed
+
+    def _load(self, rel: str, st: os.stat_result, entry: CachedNote | None
+              ) -> tuple[Note, tuple[str, int, int, str, str] | None]:
+        """A note from the cache when it is surely current, else read and parsed."""
+        config = self.config
+        if entry is not None and entry.matches(st.st_size, st.st_mtime_ns) and entry.trusted:
+            with contextlib.suppress(Exception):  # a damaged entry is simply parsed again
+                return decode_note(entry.data), None
+        if st.st_size > config.max_note_size:
+            problem = too_large(rel, st.st_size, config.max_note_size)
+            return Note(rel, st.st_size, st.st_mtime_ns, {}, {}, (), (), (problem,), False), None
+        try:
+            data = (self.root / rel).read_bytes()
+        except OSError as exc:
+            problem = Problem(rel, None, "error", "unreadable", f"cannot read: {exc.strerror}",
+                              "check the file's permissions")
+            return Note(rel, st.st_size, st.st_mtime_ns, {}, {}, (), (), (problem,), False), None
+        content = digest(data)
+        if entry is not None and entry.matches(st.st_size, st.st_mtime_ns) \
+                and entry.digest == content:
+            with contextlib.suppress(Exception):
+                return decode_note(entry.data), None
+        self.parsed += 1
+        note = parse_note(rel, data, mtime_ns=st.st_mtime_ns, log_heading=config.log_heading,
+                          max_size=config.max_note_size)
+        encoded = encode_note(note) if self.cache is not None else None
+        row = (rel, st.st_size, st.st_mtime_ns, content, encoded) if encoded else None
+        return note, row
+
+    def vault(self) -> Vault:
+        if self._vault is None:
+            notes = [self._notes[path] for path in sorted(self._notes)]
+            self._vault = build_vault(self.root, self.config, notes,
+                                      self.config_problems + self._walk_problems)
+        return self._vault
+
+
+def cache_fingerprint(config: Config) -> str:
+    """The settings that change how a note parses: a change empties the cache."""
+    return f"{config.log_heading}\0{config.max_note_size}"
+
+
+def open_cache(cache_dir: Path, root: Path, config: Config) -> Cache:
+    return Cache(cache_file(cache_dir, root), cache_fingerprint(config))
+
+
+def load_vault(root: Path, config: Config | None = None, cache_dir: Path | None = None) -> Vault:
+    """Read every note of the vault at ``root`` (through the cache in ``cache_dir``, if any)."""
     if not root.is_dir():
         raise VaultnetzError(f"the vault {str(root)!r} is not a folder",
                              "pass --vault PATH or set VAULTNETZ_VAULT")
-    notes: list[Note] = []
-    for rel, st, problem in walk_notes(root):
-        if problem is not None:
-            extra.append(problem)
-            continue
-        assert st is not None
-        notes.append(read_note(root, rel, st, config.log_heading, config.max_note_size))
-    return build_vault(root, config, notes, extra)
+    cache = open_cache(cache_dir, root, config or load_config(root)[0]) if cache_dir else None
+    try:
+        index = NoteIndex(root, config, cache)
+        index.refresh()
+        return index.vault()
+    finally:
+        if cache is not None:
+            cache.close()
 
 
 def find_contact(vault: Vault, query: str) -> Contact:

@@ -6,6 +6,7 @@ the note's path and the line, and a note with an error is marked not ``ok``.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import unicodedata
@@ -17,28 +18,9 @@ from typing import Any
 
 import yaml
 
+from .fastmeta import load_front_matter
 from .model import InteractionKind, Problem
 from .values import ISO_DATE
-
-_Base: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # C is much faster; pure works too
-
-
-class _Loader(_Base):  # type: ignore[misc]
-    """The safe loader, except that an impossible date (2026-02-30) stays a string.
-
-    PyYAML raises a bare ValueError for those; as a string, the field parser
-    reports it with its key and line like any other bad date.
-    """
-
-
-def _timestamp(loader: Any, node: Any) -> Any:
-    try:
-        return yaml.constructor.SafeConstructor.construct_yaml_timestamp(loader, node)
-    except ValueError:
-        return loader.construct_scalar(node)
-
-
-_Loader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp)
 
 ALWAYS_IGNORED_DIRS = {".obsidian", ".git", ".trash", "node_modules"}
 _TEMP_SUFFIXES = ("~", ".swp", ".swo", ".swx", ".tmp", ".part", ".crdownload")
@@ -48,6 +30,7 @@ _BULLET = re.compile(
     r"[ \t:–—-]*(.*)$"
 )
 _HEADING = re.compile(r"^(#{1,6})[ \t]+(.*?)[ \t#]*$")
+_META_KEY = re.compile(r"^([^\s#:\-][^:]*?)\s*:(\s|$)")
 _FENCE = re.compile(r"^[ \t]*(```|~~~)")
 LINK = re.compile(r"\[\[([^\[\]|#^\n]+)(?:[#^][^\[\]|\n]*)?(?:\|[^\[\]\n]*)?\]\]")
 _TAG_ATTEMPT = re.compile(r"(?<![\w/])#attempt\b", re.IGNORECASE)
@@ -192,7 +175,12 @@ def parse_note(
                     "not valid UTF-8; skipped", "re-save the note as UTF-8")
     if text.startswith("\ufeff"):
         text = text[1:]
-    lines = [line.rstrip("\r\n") for line in split_lines(text)]
+    if "\r" in text:
+        lines = [line.rstrip("\r\n") for line in split_lines(text)]
+    else:  # the common case, and much faster
+        lines = text.split("\n")
+        if lines[-1] == "":
+            lines.pop()
 
     meta: dict[str, Any] = {}
     meta_lines: dict[str, int] = {}
@@ -205,7 +193,7 @@ def parse_note(
                         "add a line '---' after the last front-matter key")
         block = "\n".join(lines[1:end])
         try:
-            loaded = yaml.load(block, Loader=_Loader)
+            loaded = load_front_matter(block)
         except (yaml.YAMLError, ValueError, TypeError, RecursionError) as exc:
             mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
             line = mark.line + 2 if mark is not None else 1
@@ -221,16 +209,25 @@ def parse_note(
                         "write the front-matter as 'key: value' lines")
         meta = {str(k): v for k, v in loaded.items()}
         for i in range(1, end):
-            match = re.match(r"^([^\s#:\-][^:]*?)\s*:(\s|$)", lines[i])
+            match = _META_KEY.match(lines[i])
             if match:
                 meta_lines.setdefault(match.group(1).strip("'\""), i + 1)
         body_start = end + 1
 
-    log, has_heading = _parse_log(path, lines, body_start, log_heading, problems)
-    links = tuple(_scan_links(lines))
+    log: list[LogEntry] = []
+    has_heading = False
+    if _heading_pattern(log_heading).search(text):  # most notes have no Log: skip the scan
+        log, has_heading = _parse_log(path, lines, body_start, log_heading, problems)
+    links = tuple(_scan_links(lines)) if "[[" in text else ()
     ok = not any(p.severity == "error" for p in problems)
     return Note(path, len(data), mtime_ns, meta, meta_lines, tuple(log), links,
                 tuple(problems), ok, has_heading)
+
+
+@functools.lru_cache(maxsize=8)
+def _heading_pattern(heading: str) -> re.Pattern[str]:
+    return re.compile(rf"^#{{1,6}}[ \t]+{re.escape(heading.strip())}[ \t#]*\r?$",
+                      re.MULTILINE | re.IGNORECASE)
 
 
 def find_log_section(lines: list[str], start: int, heading: str) -> tuple[int, int] | None:

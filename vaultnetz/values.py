@@ -5,6 +5,7 @@ Each parser raises ``ValueError`` with a message that says what is accepted.
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import date, datetime
 from typing import Any
@@ -83,6 +84,17 @@ def _ascii_umlauts(text: str) -> str:
 
 def parse_cadence(value: Any) -> Cadence:
     """Parse every cadence form of the contract; raise ValueError otherwise."""
+    if isinstance(value, str | int) and not isinstance(value, bool):  # True == 1 as a key
+        return _parse_cadence_cached(value)
+    return _parse_cadence(value)
+
+
+@functools.lru_cache(maxsize=1024)  # the same few cadences stand in thousands of notes
+def _parse_cadence_cached(value: str | int) -> Cadence:
+    return _parse_cadence(value)
+
+
+def _parse_cadence(value: Any) -> Cadence:
     if isinstance(value, bool):
         raise ValueError(f"cadence {value!r} is not a duration; use {CADENCE_ACCEPTED}")
     if isinstance(value, int):
@@ -94,7 +106,7 @@ def parse_cadence(value: Any) -> Cadence:
     text = value.strip()
     key = " ".join(text.lower().split())
     if key.isdigit():
-        return parse_cadence(int(key))
+        return _parse_cadence(int(key))
     for candidate in (key, _ascii_umlauts(key)):
         if candidate in _WORDS:
             amount, unit = _WORDS[candidate]

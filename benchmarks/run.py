@@ -1,0 +1,173 @@
+"""Benchmark vaultnetz against a floor and a naive baseline, in one run on one vault.
+
+    python benchmarks/run.py [--contacts 10000] [--days 3650] [--dir /tmp/vaultnetz-bench]
+
+Prints each measurement with its ratio to the raw-read floor (walk + read every
+file) and to the naive baseline (python-frontmatter + a link regex + icalendar
+for every contact), both measured in the same run on the same generated vault.
+Times are the best of --repeat runs; memory is the peak RSS of the process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import date, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from generate import generate
+
+TODAY = "2026-11-23"
+LINK = re.compile(r"\[\[([^\[\]|#^\n]+)")
+
+
+def best(fn: Callable[[], object], repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def floor(root: Path) -> None:
+    for folder, dirs, files in os.walk(root):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        for name in files:
+            with open(os.path.join(folder, name), "rb") as handle:
+                handle.read()
+
+
+def naive(root: Path) -> None:
+    """What a first script would do: load every note, scan links, one event per contact."""
+    import frontmatter
+    from icalendar import Calendar, Event
+
+    calendar = Calendar()
+    calendar.add("prodid", "-//naive//EN")
+    calendar.add("version", "2.0")
+    for folder, dirs, files in os.walk(root):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        for name in files:
+            if not name.endswith(".md"):
+                continue
+            post = frontmatter.load(os.path.join(folder, name))
+            LINK.findall(post.content)
+            if "People" in folder:
+                event = Event()
+                event.add("uid", name)
+                event.add("summary", f"Check in with {name[:-3]}")
+                event.add("dtstart", date(2026, 11, 23))
+                event.add("dtend", date(2026, 11, 24))
+                event.add("dtstamp", date(2026, 11, 23))
+                event.add("description", str(post.metadata.get("met_via", "")))
+                calendar.add_component(event)
+    calendar.to_ical()
+
+
+def run_cli(args: list[str], env: dict[str, str]) -> tuple[float, int]:
+    """Wall time and peak RSS (KiB) of one `vaultnetz` process."""
+    start = time.perf_counter()
+    process = subprocess.Popen([sys.executable, "-m", "vaultnetz", *args], env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(process.pid, 0)
+    elapsed = time.perf_counter() - start
+    if status != 0:
+        raise SystemExit(f"vaultnetz {' '.join(args)} failed with status {status}")
+    return elapsed, usage.ru_maxrss
+
+
+def watcher_latency(root: Path, repeat: int) -> float:
+    """In-process, as the watcher does it: one note changes → new feed bytes."""
+    from vaultnetz.feed import build_calendar
+    from vaultnetz.index import NoteIndex
+    from vaultnetz.schedule import schedule
+
+    index = NoteIndex(root)
+    index.refresh()
+    today = date.fromisoformat(TODAY)
+    events: dict[str, bytes] = {}
+    vault = index.vault()
+    build_calendar(vault, schedule(vault.contacts, today, vault.config), events=events)
+    target = next((root / "People").glob("*.md"))
+    times = []
+    for i in range(repeat):
+        with open(target, "a", encoding="utf-8") as handle:
+            handle.write(f"\n- {today - timedelta(days=i)} benchmark edit\n")
+        start = time.perf_counter()
+        index.refresh(force=[target.relative_to(root).as_posix()])
+        vault = index.vault()
+        build_calendar(vault, schedule(vault.contacts, today, vault.config), events=events)
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--contacts", type=int, default=10_000)
+    parser.add_argument("--days", type=int, default=3650)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--dir", type=Path, default=Path(tempfile.gettempdir()) / "vaultnetz-bench")
+    args = parser.parse_args()
+
+    root = args.dir / f"vault-{args.contacts}-{args.days}"
+    if not root.is_dir():
+        print(f"generating {root} …", file=sys.stderr)
+        generate(root, args.contacts, args.days)
+    cache = args.dir / "cache"
+    env = {**os.environ, "VAULTNETZ_CACHE_DIR": str(cache), "VAULTNETZ_TODAY": TODAY,
+           "VAULTNETZ_VAULT": str(root)}
+    out = args.dir / "feed.ics"
+    notes = sum(1 for _ in root.rglob("*.md"))
+
+    results: list[tuple[str, float, str]] = []
+    floor_s = best(lambda: floor(root), args.repeat)
+    naive_s = best(lambda: naive(root), args.repeat)
+    results.append(("raw-read floor (walk + read every file)", floor_s, ""))
+    results.append(("naive: python-frontmatter + regex + icalendar", naive_s, ""))
+
+    colds, peaks = [], []
+    for _ in range(args.repeat):
+        shutil.rmtree(cache, ignore_errors=True)
+        seconds, peak = run_cli(["ics", "-o", str(out)], env)
+        colds.append(seconds)
+        peaks.append(peak)
+    cold = min(colds)
+    peak = f"peak {max(peaks) / 1024:.0f} MB"
+    results.append(("vaultnetz ics -o, cold (empty cache)", cold, peak))
+    warm = min(run_cli(["ics", "-o", str(out)], env)[0] for _ in range(args.repeat))
+    results.append(("vaultnetz ics -o, warm (nothing changed)", warm, f"{warm / cold:.2f}× cold"))
+    changed = []
+    target = next((root / "People").glob("*.md"))
+    for i in range(args.repeat):
+        with open(target, "a", encoding="utf-8") as handle:
+            handle.write(f"\n- 2026-11-{10 + i} one more entry\n")
+        changed.append(run_cli(["ics", "-o", str(out)], env)[0])
+    results.append(("vaultnetz ics -o, one note changed", min(changed), ""))
+    no_cache = min(run_cli(["--no-cache", "ics", "-o", str(out)], env)[0]
+                   for _ in range(args.repeat))
+    results.append(("vaultnetz --no-cache ics -o", no_cache, ""))
+    helps = min(run_cli(["--help"], env)[0] for _ in range(args.repeat))
+    results.append(("vaultnetz --help", helps, ""))
+    latency = watcher_latency(root, args.repeat)
+    results.append(("one changed note → new feed bytes (in-process index)", latency, ""))
+
+    print(f"vault: {args.contacts:,} contacts + {args.days:,} daily notes = {notes:,} notes "
+          f"({sum(f.stat().st_size for f in root.rglob('*.md')) / 1e6:.0f} MB); "
+          f"python {sys.version.split()[0]}, {os.cpu_count()} cores")
+    print(f"{'measurement':<56} {'seconds':>8} {'÷ floor':>8} {'÷ naive':>8}")
+    for name, seconds, note in results:
+        print(f"{name:<56} {seconds:>8.3f} {seconds / floor_s:>7.1f}× {seconds / naive_s:>7.2f}×"
+              f"  {note}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,148 @@
+"""The cache is an accelerator only: every path gives the same vault as reading afresh."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from conftest import TODAY, contact_note, freeze_mtimes
+from vaultnetz.cache import cache_file, clear
+from vaultnetz.feed import build_calendar
+from vaultnetz.index import NoteIndex, load_vault, open_cache
+from vaultnetz.schedule import schedule
+
+
+@pytest.fixture
+def cache_dir(tmp_path: Path) -> Path:
+    return tmp_path / "cache"
+
+
+def snapshot(root: Path, cache_dir: Path | None) -> tuple[object, ...]:
+    vault = load_vault(root, cache_dir=cache_dir)
+    plan = schedule(vault.contacts, TODAY, vault.config)
+    return vault.contacts, vault.problems, build_calendar(vault, plan)
+
+
+def parsed_count(root: Path, cache_dir: Path) -> int:
+    from vaultnetz.config import load_config
+
+    config = load_config(root)[0]
+    cache = open_cache(cache_dir, root, config)
+    index = NoteIndex(root, config, cache)
+    index.refresh()
+    cache.close()
+    return index.parsed
+
+
+@pytest.fixture
+def vault(make_vault) -> Path:
+    root = make_vault({
+        "People/Anna.md": contact_note("cadence: 3m\nlast_contact: 2026-05-01"),
+        "People/Bo.md": contact_note("birthday: --02-29") + "## Log\n- 2026-06-01 Call\n",
+        "People/Broken.md": "---\nname: [\n---\n",
+        "Daily/2026-10-01.md": "Met [[Anna]].",
+    })
+    os.utime(root / "People" / "Anna.md", (1_700_000_000, 1_700_000_000))
+    freeze_mtimes(root, 1_700_000_000)
+    return root
+
+
+def test_cold_warm_and_uncached_agree(vault: Path, cache_dir: Path) -> None:
+    fresh = snapshot(vault, None)
+    assert snapshot(vault, cache_dir) == fresh  # cold: fills the cache
+    assert cache_file(cache_dir, vault).is_file()
+    assert parsed_count(vault, cache_dir) == 0  # warm: nothing parsed again
+    assert snapshot(vault, cache_dir) == fresh
+
+
+def test_edit_touch_delete_rename(vault: Path, cache_dir: Path) -> None:
+    snapshot(vault, cache_dir)
+    anna = vault / "People" / "Anna.md"
+    anna.write_text(anna.read_text().replace("3m", "6w"))
+    assert parsed_count(vault, cache_dir) == 1
+    assert snapshot(vault, cache_dir) == snapshot(vault, None)
+    os.utime(anna, (1_700_000_500, 1_700_000_500))  # touched, content unchanged
+    assert snapshot(vault, cache_dir) == snapshot(vault, None)
+    (vault / "People" / "Bo.md").unlink()
+    assert snapshot(vault, cache_dir) == snapshot(vault, None)
+    assert "Bo" not in [c.name for c in load_vault(vault, cache_dir=cache_dir).contacts]
+    anna.rename(vault / "People" / "Anna Berger.md")
+    names = [c.name for c in load_vault(vault, cache_dir=cache_dir).contacts]
+    assert names == ["Anna Berger"]
+    assert snapshot(vault, cache_dir) == snapshot(vault, None)
+
+
+def test_same_size_edit_within_one_mtime_tick_is_seen(vault: Path, cache_dir: Path) -> None:
+    anna = vault / "People" / "Anna.md"
+    # Give the note a "now" mtime (the file system's now, from a marker file), so that the
+    # cache records it while a same-tick edit is still possible: a racy entry.
+    cache_dir.mkdir()
+    marker = cache_dir / "marker"
+    marker.write_text("x")
+    recent = marker.stat().st_mtime_ns
+    os.utime(anna, ns=(recent, recent))
+    snapshot(vault, cache_dir)
+    anna.write_text(anna.read_text().replace("3m", "9m"))  # same size …
+    os.utime(anna, ns=(recent, recent))  # … and the same mtime
+    contacts = load_vault(vault, cache_dir=cache_dir).contacts
+    assert next(c for c in contacts if c.name == "Anna").cadence.amount == 9
+
+
+def test_cache_from_another_version_is_replaced(vault: Path, cache_dir: Path) -> None:
+    snapshot(vault, cache_dir)
+    path = cache_file(cache_dir, vault)
+    with sqlite3.connect(path) as db:
+        db.execute("UPDATE meta SET value = 'old' WHERE key = 'fingerprint'")
+        db.execute("UPDATE notes SET data = '[\"bogus\"]'")
+    assert snapshot(vault, cache_dir) == snapshot(vault, None)
+    assert parsed_count(vault, cache_dir) == 0
+
+
+@pytest.mark.parametrize("garbage", [b"not a database at all" * 100, b"", b"SQLite format 3\0xx"])
+def test_corrupt_cache_file_is_rebuilt(vault: Path, cache_dir: Path, garbage: bytes) -> None:
+    path = cache_file(cache_dir, vault)
+    path.parent.mkdir(parents=True)
+    path.write_bytes(garbage)
+    assert snapshot(vault, cache_dir) == snapshot(vault, None)
+    assert parsed_count(vault, cache_dir) == 0
+
+
+def test_damaged_entries_are_parsed_again(vault: Path, cache_dir: Path) -> None:
+    snapshot(vault, cache_dir)
+    with sqlite3.connect(cache_file(cache_dir, vault)) as db:
+        db.execute("UPDATE notes SET data = '[\"bogus\"]', recorded_ns = 0")
+    assert snapshot(vault, cache_dir) == snapshot(vault, None)
+
+
+def test_unwritable_cache_dir_is_not_fatal(vault: Path, tmp_path: Path) -> None:
+    blocked = tmp_path / "file-not-dir"
+    blocked.write_text("x")
+    assert snapshot(vault, blocked / "cache") == snapshot(vault, None)
+
+
+def test_locked_cache_is_not_fatal(vault: Path, cache_dir: Path) -> None:
+    snapshot(vault, cache_dir)
+    db = sqlite3.connect(cache_file(cache_dir, vault), isolation_level=None)
+    db.execute("BEGIN EXCLUSIVE")
+    try:
+        (vault / "People" / "Cem.md").write_text("x")
+        assert snapshot(vault, cache_dir) == snapshot(vault, None)
+    finally:
+        db.execute("ROLLBACK")
+        db.close()
+
+
+def test_clear(vault: Path, cache_dir: Path) -> None:
+    snapshot(vault, cache_dir)
+    assert clear(cache_dir) >= 1
+    assert not cache_file(cache_dir, vault).exists()
+    assert clear(cache_dir / "missing") == 0
+
+
+def test_cache_lives_outside_the_vault(vault: Path, cache_dir: Path) -> None:
+    before = sorted(p.relative_to(vault) for p in vault.rglob("*"))
+    snapshot(vault, cache_dir)
+    assert sorted(p.relative_to(vault) for p in vault.rglob("*")) == before

@@ -1,0 +1,235 @@
+"""The cache: parsed notes and serialized feed events, in SQLite outside the vault.
+
+An accelerator only (CONTRACT §7): deleting it loses nothing, and any problem
+with it — corrupt, locked, from another version, unwritable — means working
+without it, never an error. Notes are keyed by path, size and mtime; an entry
+whose mtime was not clearly older than the moment it was read is verified by
+content hash, so an edit within one mtime tick is not missed ("racy" entries,
+as git calls them). That moment is the file system's time, read from a marker
+file, never the clock.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import sqlite3
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from .model import Problem
+from .notes import Link, LogEntry, Note
+from .version import __version__
+
+SCHEMA = 1
+_RACY_NS = 2_000_000_000  # mtime granularity we do not trust (FAT has 2 s)
+
+
+def cache_file(cache_dir: Path, vault_root: Path) -> Path:
+    """One cache file per vault, named by a hash of its absolute path."""
+    key = hashlib.sha256(str(vault_root.resolve()).encode()).hexdigest()[:16]
+    return cache_dir / f"vault-{key}.sqlite"
+
+
+def digest(data: bytes) -> str:
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+class _Uncacheable(Exception):
+    pass
+
+
+def _encode_value(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return {"$t": value.isoformat()}
+    if isinstance(value, date):
+        return {"$d": value.isoformat()}
+    raise _Uncacheable
+
+
+def _decode_value(obj: dict[str, Any]) -> Any:
+    if "$d" in obj and len(obj) == 1:
+        return date.fromisoformat(obj["$d"])
+    if "$t" in obj and len(obj) == 1:
+        return datetime.fromisoformat(obj["$t"])
+    return obj
+
+
+def _plain(value: Any) -> bool:
+    """Values JSON round-trips exactly (with dates tagged); nested mappings are not cached."""
+    if isinstance(value, list):
+        return all(_plain(v) for v in value)
+    return not isinstance(value, dict | set | tuple | bytes)
+
+
+def encode_note(note: Note) -> str | None:
+    """A note as JSON, or None when its front-matter holds types JSON would change."""
+    if not all(_plain(v) for v in note.meta.values()):
+        return None
+    try:
+        return json.dumps([
+            note.path, note.size, note.mtime_ns, note.meta, note.meta_lines,
+            [[e.day.isoformat(), e.kind, e.text, e.line] for e in note.log],
+            [[link.target, link.line, link.context] for link in note.links],
+            [[p.path, p.line, p.severity, p.code, p.message, p.hint] for p in note.problems],
+            note.ok, note.has_log_heading,
+        ], default=_encode_value, ensure_ascii=False)
+    except (_Uncacheable, ValueError, TypeError):
+        return None
+
+
+def decode_note(text: str) -> Note:
+    (path, size, mtime_ns, meta, meta_lines, log, links, problems, ok,
+     has_heading) = json.loads(text, object_hook=_decode_value)
+    return Note(
+        path, size, mtime_ns, meta, meta_lines,
+        tuple(LogEntry(date.fromisoformat(d), k, t, ln) for d, k, t, ln in log),
+        tuple(Link(t, ln, c) for t, ln, c in links),
+        tuple(Problem(*p) for p in problems),
+        ok, has_heading,
+    )
+
+
+@dataclass(frozen=True)
+class CachedNote:
+    size: int
+    mtime_ns: int
+    recorded_ns: int
+    digest: str
+    data: str
+
+    def matches(self, size: int, mtime_ns: int) -> bool:
+        return self.size == size and self.mtime_ns == mtime_ns
+
+    @property
+    def trusted(self) -> bool:
+        """Size and mtime suffice when the file was clearly older than when it was read."""
+        return self.mtime_ns < self.recorded_ns - _RACY_NS
+
+
+def _file_system_now(folder: Path) -> int:
+    """The file system's current time, from a marker file's mtime (0 when it cannot)."""
+    marker = folder / ".now"
+    try:
+        with open(marker, "w") as handle:
+            handle.write("x")  # a write, so that the mtime is surely updated
+        return os.stat(marker).st_mtime_ns
+    except OSError:
+        return 0
+
+
+class Cache:
+    """The SQLite cache of one vault. Every method swallows database errors."""
+
+    def __init__(self, path: Path, fingerprint: str) -> None:
+        self.path = path
+        self.fingerprint = f"{SCHEMA}:{__version__}:{fingerprint}"
+        self.db: sqlite3.Connection | None = None
+        self.session_ns = 0
+        self._open()
+
+    def _open(self) -> None:
+        for attempt in range(2):
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                self.session_ns = _file_system_now(self.path.parent)
+                db = sqlite3.connect(self.path, timeout=0.5, isolation_level=None)
+                with contextlib.suppress(OSError):
+                    os.chmod(self.path, 0o600)
+                db.execute("PRAGMA synchronous=NORMAL")
+                db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
+                row = db.execute("SELECT value FROM meta WHERE key='fingerprint'").fetchone()
+                if row is None or row[0] != self.fingerprint:
+                    # Another version or other parse settings: start afresh.
+                    db.execute("DROP TABLE IF EXISTS notes")
+                    db.execute("DROP TABLE IF EXISTS events")
+                db.execute("CREATE TABLE IF NOT EXISTS notes (path TEXT PRIMARY KEY, size INTEGER, "
+                           "mtime_ns INTEGER, recorded_ns INTEGER, digest TEXT, data TEXT)")
+                db.execute("CREATE TABLE IF NOT EXISTS events (key TEXT PRIMARY KEY, data BLOB)")
+                db.execute("INSERT OR REPLACE INTO meta VALUES ('fingerprint', ?)",
+                           (self.fingerprint,))
+                self.db = db
+                return
+            except sqlite3.DatabaseError:
+                # Corrupt or not a database: remove it once and start again.
+                with contextlib.suppress(OSError):
+                    for suffix in ("", "-wal", "-shm"):
+                        os.unlink(f"{self.path}{suffix}")
+                if attempt:
+                    self.db = None
+            except (sqlite3.Error, OSError):
+                self.db = None  # locked or unwritable: work without a cache
+                return
+
+    def _run(self, sql: str, args: Iterable[Any] = ()) -> list[Any]:
+        if self.db is None:
+            return []
+        try:
+            return self.db.execute(sql, tuple(args)).fetchall()
+        except sqlite3.Error:
+            self.db = None
+            return []
+
+    def notes(self) -> dict[str, CachedNote]:
+        rows = self._run("SELECT path, size, mtime_ns, recorded_ns, digest, data FROM notes")
+        return {row[0]: CachedNote(*row[1:]) for row in rows}
+
+    def store_notes(self, rows: list[tuple[str, int, int, str, str]], keep: set[str]) -> None:
+        """Store (path, size, mtime_ns, digest, json) rows read in this session."""
+        if self.db is None:
+            return
+        try:
+            self.db.execute("BEGIN")
+            self.db.executemany(
+                "INSERT OR REPLACE INTO notes VALUES (?, ?, ?, ?, ?, ?)",
+                [(p, size, mtime, self.session_ns, dig, data)
+                 for p, size, mtime, dig, data in rows])
+            existing = {r[0] for r in self.db.execute("SELECT path FROM notes")}
+            gone = existing - keep
+            self.db.executemany("DELETE FROM notes WHERE path = ?", [(p,) for p in gone])
+            self.db.execute("COMMIT")
+        except sqlite3.Error:
+            with contextlib.suppress(sqlite3.Error):
+                self.db.execute("ROLLBACK")
+            self.db = None
+
+    def events(self) -> dict[str, bytes]:
+        return {row[0]: bytes(row[1]) for row in self._run("SELECT key, data FROM events")}
+
+    def store_events(self, new: dict[str, bytes], keep: set[str]) -> None:
+        if self.db is None:
+            return
+        try:
+            self.db.execute("BEGIN")
+            self.db.executemany("INSERT OR REPLACE INTO events VALUES (?, ?)", new.items())
+            existing = {r[0] for r in self.db.execute("SELECT key FROM events")}
+            self.db.executemany("DELETE FROM events WHERE key = ?",
+                                [(k,) for k in existing - keep])
+            self.db.execute("COMMIT")
+        except sqlite3.Error:
+            with contextlib.suppress(sqlite3.Error):
+                self.db.execute("ROLLBACK")
+            self.db = None
+
+    def close(self) -> None:
+        if self.db is not None:
+            with contextlib.suppress(sqlite3.Error):
+                self.db.close()
+            self.db = None
+
+
+def clear(cache_dir: Path) -> int:
+    """Delete every cache file; return how many were removed."""
+    removed = 0
+    if not cache_dir.is_dir():
+        return 0
+    for path in cache_dir.glob("vault-*.sqlite*"):
+        with contextlib.suppress(OSError):
+            path.unlink()
+            removed += 1
+    return removed
