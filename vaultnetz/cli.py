@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sys
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +50,7 @@ class State:
     vault_option: str | None
     today: date
     use_cache: bool = True
+    today_pinned: bool = False
     _vault: Vault | None = field(default=None, repr=False)
     _schedule: Schedule | None = field(default=None, repr=False)
 
@@ -151,7 +154,8 @@ def main(ctx: click.Context, vault_option: str | None, today_option: str | None,
     """
     # The one place that reads the clock: the user's local date.
     today = parse_day(today_option, "--today") if today_option else date.today()  # noqa: DTZ011
-    ctx.obj = State(vault_option, today, use_cache=not no_cache)
+    ctx.obj = State(vault_option, today, use_cache=not no_cache,
+                    today_pinned=bool(today_option))
 
 
 def _json(data: Any) -> None:
@@ -698,3 +702,112 @@ def cache_clear() -> None:
     folder = user_cache_dir()
     removed = clear(folder)
     click.echo(f"removed {removed} cache file(s) from {folder}")
+
+
+# --------------------------------------------------------------------------- watch / serve
+
+
+def _local_now() -> datetime:
+    """The local wall clock, for the watcher's midnight rollover (honours --today)."""
+    return datetime.now().astimezone()
+
+
+def _clock(state: State) -> Callable[[], datetime]:
+    if state.today_pinned:  # --today: that date, with the real time of day; no rollover
+        return lambda: datetime.combine(state.today, _local_now().timetz())
+    return _local_now
+
+
+def _setup_logging() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s",
+                        datefmt="%H:%M:%S", stream=sys.stderr)
+
+
+@main.command()
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
+              help="Keep the feed in FILE (written atomically, only when it changes).")
+@click.pass_obj
+def watch(state: State, output: Path | None) -> None:
+    """Keep the feed file (and the agenda note) current as the vault changes.
+
+    Changes are picked up within a second; a burst of changes (a git checkout)
+    gives one rebuild; the date rolling over at midnight moves reminders.
+    Stop with Ctrl-C.
+
+    \b
+    Example:
+      vaultnetz watch -o ~/Public/vaultnetz.ics
+    """
+    from .watch import FeedService, Watcher
+
+    _setup_logging()
+    state.vault()  # the config must be valid to start
+    service = FeedService(state.root, _clock(state), output=output)
+    snapshot = service.rebuild()
+    click.echo(f"watching {state.root} ({len(snapshot.vault.contacts)} contacts, "
+               f"{snapshot.feed.count(b'BEGIN:VEVENT')} events); Ctrl-C stops", err=True)
+    watcher = Watcher(service, time.monotonic)
+    watcher.start()
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        watcher.stop()
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on (use 0.0.0.0 only behind a firewall or proxy).")
+@click.option("--port", default=8765, show_default=True, type=click.IntRange(0, 65535))
+@click.option("--token", envvar="VAULTNETZ_TOKEN", metavar="T",
+              help="The secret path part (default: $VAULTNETZ_TOKEN, else one generated once "
+                   "and kept in the user config folder).")
+@click.option("--behind-proxy", is_flag=True,
+              help="Trust X-Forwarded-Proto/-Host from a reverse proxy on this machine.")
+@click.pass_obj
+def serve(state: State, host: str, port: int, token: str | None, behind_proxy: bool) -> None:
+    """Serve the feed over HTTP behind a secret URL, and keep it current.
+
+    \b
+    Example:
+      vaultnetz serve --port 8765
+    """
+    from .server import FeedApp, check_token, load_or_create_token
+    from .server import serve as run_server
+    from .watch import FeedService, Watcher
+
+    _setup_logging()
+    token = check_token(token) if token else load_or_create_token(user_config_dir())
+    state.vault()
+    service = FeedService(state.root, _clock(state))
+    service.rebuild()
+    watcher = Watcher(service, time.monotonic)
+    watcher.start()
+
+    def ready(bound_host: str, bound_port: int) -> None:
+        shown = f"[{bound_host}]" if ":" in bound_host else bound_host
+        base = f"http://{shown}:{bound_port}/{token}/"
+        click.echo(f"serving {state.root}\n  page: {base}\n  feed: {base}vaultnetz.ics\n"
+                   f"  subscribe: webcal://{shown}:{bound_port}/{token}/vaultnetz.ics", err=True)
+
+    try:
+        run_server(FeedApp(service, token), host, port, on_ready=ready,
+                   behind_proxy=behind_proxy)
+    except KeyboardInterrupt:
+        pass
+    except OSError as exc:
+        raise VaultnetzError(f"cannot listen on {host}:{port}: {exc.strerror}",
+                             "pick another --port, or stop the other server") from None
+    finally:
+        watcher.stop()
+
+
+def user_config_dir() -> Path:
+    """$VAULTNETZ_CONFIG_DIR, else the platform's user config folder (never the vault)."""
+    if os.environ.get("VAULTNETZ_CONFIG_DIR"):
+        return Path(os.environ["VAULTNETZ_CONFIG_DIR"])
+    import platformdirs
+
+    return Path(platformdirs.user_config_dir("vaultnetz", appauthor=False))

@@ -97,6 +97,15 @@ def _alarm(value: Any) -> str:
     return text
 
 
+def _agenda(value: Any) -> str:
+    text = _text(value).strip().replace("\\", "/")
+    if not text:
+        return ""
+    if text.startswith("/") or ".." in text.split("/") or not text.lower().endswith(".md"):
+        raise ValueError('expected a path inside the vault ending in .md, e.g. "Check-ins.md"')
+    return text
+
+
 def _cadence_table(value: Any) -> dict[str, Cadence]:
     if not isinstance(value, dict):
         raise ValueError("expected a table of tag = cadence")
@@ -148,6 +157,9 @@ KEYS: tuple[Key, ...] = (
     Key("language", "en", _language, '"en" or "de"', "Language of the feed's texts."),
     Key("obsidian_vault", "", _text, "a string",
         "The vault's name for obsidian:// links; empty means the vault folder's name."),
+    Key("agenda_note", "", _agenda, "a note path such as \"Check-ins.md\", or \"\"",
+        "`watch` and `serve` keep this note listing today's and this week's check-ins; "
+        "empty means none. It is never read as input."),
     Key("git_commit", False, _bool, "true or false",
         "Commit every write to the vault's git repository (like --commit)."),
     Key("max_note_size", 2_000_000, _positive_int, "a number of bytes ≥ 1",
@@ -177,6 +189,7 @@ class Config:
     alarm: str = ""
     language: str = "en"
     obsidian_vault: str = ""
+    agenda_note: str = ""
     git_commit: bool = False
     max_note_size: int = 2_000_000
     fields: dict[str, str] = field(default_factory=dict)

@@ -307,8 +307,8 @@ class NoteIndex:
     keeps one in memory and refreshes it on every change.
     """
 
-    def __init__(self, root: Path, config: Config | None = None, cache: Cache | None = None
-                 ) -> None:
+    def __init__(self, root: Path, config: Config | None = None, cache: Cache | None = None,
+                 *, keep_last_good: bool = False, ignore: Iterable[str] = ()) -> None:
         if not root.is_dir():
             raise VaultnetzError(f"the vault {str(root)!r} is not a folder",
                                  "pass --vault PATH or set VAULTNETZ_VAULT")
@@ -318,6 +318,9 @@ class NoteIndex:
             config, self.config_problems = load_config(root)
         self.config = config
         self.cache = cache
+        self.keep_last_good = keep_last_good
+        self.ignore = {i.replace("\\", "/") for i in ignore}  # e.g. the agenda note
+        self.stale: dict[str, tuple[Problem, ...]] = {}  # broken now, last good state kept
         self._notes: dict[str, Note] = {}
         self._walk_problems: list[Problem] = []
         self._vault: Vault | None = None
@@ -336,6 +339,8 @@ class NoteIndex:
         changed = False
         self.parsed = 0
         for rel, st, problem in walk_notes(self.root):
+            if rel in self.ignore:
+                continue
             if problem is not None:
                 walk_problems.append(problem)
                 continue
@@ -347,10 +352,19 @@ class NoteIndex:
                 continue
             changed = True
             note, row = self._load(rel, st, cached.get(rel))
+            if self.keep_last_good and old is not None and old.ok and not note.ok \
+                    and any(p.severity == "error" for p in note.problems):
+                # The watcher: a note saved half-way keeps its last good state, reported.
+                self.stale[rel] = note.problems
+                notes[rel] = old
+                continue
+            self.stale.pop(rel, None)
             notes[rel] = note
             if row is not None:
                 to_store.append(row)
         removed = self._notes.keys() - notes.keys()
+        for gone in removed:
+            self.stale.pop(gone, None)
         changed = changed or bool(removed) or walk_problems != self._walk_problems
         if self.cache is not None and (to_store or removed or cached.keys() - notes.keys()):
             self.cache.store_notes(to_store, keep=set(notes))
@@ -390,8 +404,9 @@ class NoteIndex:
     def vault(self) -> Vault:
         if self._vault is None:
             notes = [self._notes[path] for path in sorted(self._notes)]
+            stale = [p for problems in self.stale.values() for p in problems]
             self._vault = build_vault(self.root, self.config, notes,
-                                      self.config_problems + self._walk_problems)
+                                      self.config_problems + self._walk_problems + stale)
         return self._vault
 
 

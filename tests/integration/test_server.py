@@ -1,0 +1,263 @@
+"""`vaultnetz serve` in a real process on 127.0.0.1, hit with real HTTP requests."""
+
+from __future__ import annotations
+
+import http.client
+import os
+import shutil
+import socket
+import stat
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import icalendar
+import pytest
+
+from conftest import REPO, contact_note
+
+TOKEN = "t" * 20 + "0123456789abcdefghijKLMNOP"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Server:
+    port: int
+    process: subprocess.Popen[bytes]
+    log: Path
+    token: str
+
+    def request(self, path: str, method: str = "GET", headers: dict[str, str] | None = None
+                ) -> tuple[int, dict[str, str], bytes]:
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+        try:
+            conn.request(method, path, headers=headers or {})
+            response = conn.getresponse()
+            return response.status, {k.lower(): v for k, v in response.getheaders()}, \
+                response.read()
+        finally:
+            conn.close()
+
+    def feed(self) -> str:
+        return f"/{self.token}/vaultnetz.ics"
+
+
+def start(vault: Path, tmp_path: Path, *args: str, env_extra: dict[str, str] | None = None
+          ) -> Server:
+    port = free_port()
+    log = tmp_path / "serve.log"
+    env = {**os.environ, "VAULTNETZ_CONFIG_DIR": str(tmp_path / "config"),
+           "VAULTNETZ_CACHE_DIR": str(tmp_path / "cache"), **(env_extra or {})}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "vaultnetz", "--vault", str(vault), "--today", "2026-11-23",
+         "serve", "--port", str(port), *args],
+        stdout=subprocess.DEVNULL, stderr=open(log, "wb"), env=env)  # noqa: SIM115
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"serve exited: {log.read_text()}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                break
+        except OSError:
+            time.sleep(0.05)
+    text = log.read_text()
+    token = TOKEN
+    for line in text.splitlines():
+        if "feed: http" in line:
+            token = line.split("/")[-2]
+    return Server(port, process, log, token)
+
+
+@pytest.fixture
+def vault(make_vault) -> Path:
+    return make_vault({
+        "People/Anna.md": contact_note("last_contact: 2026-10-01\ntags: [person, press]"),
+        "People/Bo.md": contact_note("last_contact: 2026-01-01\ntags: [person, science]"),
+    })
+
+
+@pytest.fixture
+def server(vault: Path, tmp_path: Path) -> Iterator[Server]:
+    running = start(vault, tmp_path, "--token", TOKEN)
+    try:
+        yield running
+    finally:
+        running.process.terminate()
+        running.process.wait(timeout=10)
+
+
+def test_feed_head_and_conditional_requests(server: Server) -> None:
+    status, headers, body = server.request(server.feed())
+    assert status == 200
+    assert headers["content-type"] == "text/calendar; charset=utf-8"
+    assert headers["cache-control"] == "private"
+    assert headers["etag"].startswith('"') and not headers["etag"].startswith("W/")
+    assert "last-modified" in headers
+    assert int(headers["content-length"]) == len(body)
+    calendar = icalendar.Calendar.from_ical(body)
+    assert len(calendar.walk("VEVENT")) == 2
+    head_status, head_headers, head_body = server.request(server.feed(), "HEAD")
+    assert (head_status, head_body) == (200, b"")
+    assert head_headers["etag"] == headers["etag"]
+    assert head_headers["content-length"] == headers["content-length"]
+    status, _, body = server.request(server.feed(), headers={"If-None-Match": headers["etag"]})
+    assert (status, body) == (304, b"")
+    status, _, _ = server.request(server.feed(), headers={"If-None-Match": '"other"'})
+    assert status == 200
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/wrong-token/vaultnetz.ics",
+        f"/{TOKEN[:-1]}/vaultnetz.ics",
+        f"/{TOKEN}x/vaultnetz.ics",
+        "/",
+        "/vaultnetz.ics",
+        f"/{TOKEN}",
+        f"/{TOKEN}/../{TOKEN}/vaultnetz.ics",
+        f"/{TOKEN}/%2e%2e/vaultnetz.ics",
+        f"/{TOKEN}/tag/../../etc/passwd.ics",
+        f"/{TOKEN}/tag/%2e%2e%2fsecret.ics",
+        f"/{TOKEN}/other.ics",
+        f"/{TOKEN}/tag/.ics",
+        f"/{TOKEN}/tag/nosuchtag.ics",
+        f"/{TOKEN}/vaultnetz.ics/",
+    ],
+)
+def test_anything_else_is_a_plain_404(server: Server, path: str) -> None:
+    status, _, body = server.request(path)
+    assert status == 404
+    assert body == b"Not Found\n"
+    assert TOKEN.encode() not in body
+
+
+def test_per_tag_feed_and_page(server: Server) -> None:
+    status, headers, body = server.request(f"/{TOKEN}/tag/press.ics")
+    assert status == 200
+    summaries = [str(e["summary"]) for e in icalendar.Calendar.from_ical(body).walk("VEVENT")]
+    assert summaries == ["Check in with Anna"]
+    status, headers, page = server.request(f"/{TOKEN}/")
+    assert status == 200
+    assert headers["content-type"] == "text/html; charset=utf-8"
+    text = page.decode()
+    assert f"webcal://127.0.0.1:{server.port}/{TOKEN}/vaultnetz.ics" in text
+    assert "<svg" in text and "Bo" in text
+
+
+def test_other_methods_are_405(server: Server) -> None:
+    for method in ("POST", "PUT", "DELETE", "OPTIONS"):
+        status, headers, _ = server.request(server.feed(), method)
+        assert status == 405
+        assert headers["allow"] == "GET, HEAD"
+
+
+def test_an_edit_shows_within_a_second_and_etag_follows_content(server: Server, vault: Path
+                                                                ) -> None:
+    _, first, _ = server.request(server.feed())
+    bo = vault / "People" / "Bo.md"
+    os.utime(bo)  # touched, same content: the ETag stays
+    time.sleep(0.6)
+    assert server.request(server.feed())[1]["etag"] == first["etag"]
+    start = time.monotonic()
+    bo.write_text(bo.read_text().replace("2026-01-01", "2026-11-01"))
+    while server.request(server.feed())[1]["etag"] == first["etag"]:
+        assert time.monotonic() - start < 1.0, "the change did not show within 1 s"
+        time.sleep(0.02)
+    _, _, body = server.request(server.feed())
+    assert b"DTSTART;VALUE=DATE:20270201" in body
+
+
+def test_a_broken_note_does_not_break_the_feed(server: Server, vault: Path) -> None:
+    (vault / "People" / "Anna.md").write_text("---\nlast_contact: [oops\n---\n")
+    (vault / "People" / "Binary.md").write_bytes(b"\x00\x01\x02")
+    time.sleep(0.8)
+    status, _, body = server.request(server.feed())
+    assert status == 200
+    assert b"Check in with Anna" in body  # kept at its last good state
+    assert b"Check in with Bo" in body
+
+
+def test_many_sequential_and_parallel_requests(server: Server) -> None:
+    for _ in range(200):
+        assert server.request(server.feed())[0] == 200
+    with ThreadPoolExecutor(20) as pool:
+        statuses = list(pool.map(lambda _: server.request(server.feed())[0], range(20)))
+    assert statuses == [200] * 20
+    assert server.process.poll() is None
+
+
+def test_log_never_shows_the_token(server: Server) -> None:
+    server.request(server.feed())
+    server.request("/wrong/vaultnetz.ics")
+    time.sleep(0.2)
+    text = server.log.read_text()
+    assert "GET /<token>/vaultnetz.ics 200" in text
+    lines = [line for line in text.splitlines() if "GET" in line]
+    assert lines and all(TOKEN not in line for line in lines)
+
+
+def test_generated_token_is_kept_0600_outside_the_vault(vault: Path, tmp_path: Path) -> None:
+    running = start(vault, tmp_path)
+    try:
+        token_file = tmp_path / "config" / "token"
+        assert stat.S_IMODE(token_file.stat().st_mode) == 0o600
+        token = token_file.read_text().strip()
+        assert len(token) >= 43  # 32 random bytes, base64url
+        assert running.token == token
+        assert running.request(f"/{token}/vaultnetz.ics")[0] == 200
+        assert not any("token" in p.name for p in vault.rglob("*"))
+    finally:
+        running.process.terminate()
+        running.process.wait(timeout=10)
+    again = start(vault, tmp_path)  # the same token next time
+    try:
+        assert again.token == token
+    finally:
+        again.process.terminate()
+        again.process.wait(timeout=10)
+
+
+def test_short_token_is_refused(vault: Path, tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "vaultnetz", "--vault", str(vault), "serve", "--token", "short"],
+        capture_output=True, text=True, timeout=60, check=False,
+        env={**os.environ, "VAULTNETZ_CONFIG_DIR": str(tmp_path / "c")})
+    assert result.returncode == 1
+    assert result.stderr.startswith("Error: the token must be at least 32 characters")
+
+
+def test_page_renders_in_headless_chromium(server: Server, tmp_path: Path) -> None:
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        pytest.skip("Chromium is not installed (Debian package `chromium`)")
+    artifacts = REPO / "test-artifacts"
+    artifacts.mkdir(exist_ok=True)
+    shot = artifacts / "subscribe-page.png"
+    shot.unlink(missing_ok=True)
+    result = subprocess.run(
+        [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+         "--no-first-run", "--disable-background-networking", "--disable-component-update",
+         "--disable-sync", f"--user-data-dir={tmp_path / 'chromium'}",
+         f"--screenshot={shot}", "--window-size=900,1400",
+         f"http://127.0.0.1:{server.port}/{TOKEN}/"],
+        capture_output=True, text=True, timeout=120, check=False)
+    assert shot.is_file(), result.stderr
+    assert shot.stat().st_size > 10_000
+    dom = subprocess.run(
+        [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+         "--disable-background-networking", f"--user-data-dir={tmp_path / 'chromium2'}",
+         "--dump-dom", f"http://127.0.0.1:{server.port}/{TOKEN}/"],
+        capture_output=True, text=True, timeout=120, check=False)
+    assert "Subscribe" in dom.stdout
+    assert "Bo" in dom.stdout

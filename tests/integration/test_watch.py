@@ -1,0 +1,160 @@
+"""The watcher with real files: edits, bursts, broken notes, renames and midnight."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from conftest import contact_note
+from vaultnetz.watch import FeedService, Snapshot, Watcher, agenda_text
+
+TZ = timezone(timedelta(hours=1))
+
+
+class FakeClock:
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def wait_for(condition: Callable[[], bool], timeout: float = 5.0) -> float:
+    start = time.monotonic()
+    while time.monotonic() - start < timeout:
+        if condition():
+            return time.monotonic() - start
+        time.sleep(0.01)
+    raise AssertionError("condition not met in time")
+
+
+@pytest.fixture
+def vault(make_vault) -> Path:
+    return make_vault({
+        "People/Anna.md": contact_note("last_contact: 2026-10-01\ncadence: 3m"),
+        "People/Bo.md": contact_note("last_contact: 2026-01-01"),
+        "Daily/2026-11-01.md": "Nothing yet.",
+    })
+
+
+@pytest.fixture
+def running(vault: Path) -> Iterator[tuple[FeedService, Watcher, list[Snapshot]]]:
+    clock = FakeClock(datetime(2026, 11, 23, 12, 0, tzinfo=TZ))
+    service = FeedService(vault, clock, output=vault.parent / "feed.ics")
+    service.rebuild()
+    published: list[Snapshot] = []
+    watcher = Watcher(service, time.monotonic, on_rebuild=published.append)
+    watcher.start()
+    time.sleep(0.2)  # let the observer settle
+    try:
+        yield service, watcher, published
+    finally:
+        watcher.stop()
+
+
+def summaries(service: FeedService) -> list[str]:
+    assert service.snapshot is not None
+    return [line for line in service.snapshot.feed.decode().split("\r\n")
+            if line.startswith("SUMMARY:")]
+
+
+def test_edit_shows_within_a_second(vault: Path, running) -> None:
+    service, _, _ = running
+    before = service.snapshot.etag
+    note = vault / "People" / "Anna.md"
+    note.write_text(note.read_text().replace("2026-10-01", "2026-11-20"))
+    elapsed = wait_for(lambda: service.snapshot.etag != before)
+    assert elapsed < 1.0
+    assert b"DTSTART;VALUE=DATE:20270220" in service.snapshot.feed
+    assert (vault.parent / "feed.ics").read_bytes() == service.snapshot.feed
+
+
+def test_create_delete_rename(vault: Path, running) -> None:
+    service, _, _ = running
+    (vault / "People" / "Cem.md").write_text("new person")
+    wait_for(lambda: "SUMMARY:Check in with Cem" in summaries(service))
+    (vault / "People" / "Cem.md").rename(vault / "People" / "Cem Demir.md")
+    wait_for(lambda: "SUMMARY:Check in with Cem Demir" in summaries(service))
+    assert "SUMMARY:Check in with Cem" not in summaries(service)
+    (vault / "People" / "Cem Demir.md").unlink()
+    wait_for(lambda: not any("Cem" in s for s in summaries(service)))
+
+
+def test_a_burst_is_coalesced(vault: Path, running) -> None:
+    service, _, published = running
+    count = len(published)
+    for i in range(1000):
+        (vault / "People" / f"P{i:04d}.md").write_text(f"person {i}")
+    wait_for(lambda: len(service.snapshot.vault.contacts) == 1002, timeout=20)
+    time.sleep(0.5)
+    assert len(published) - count <= 3
+
+
+def test_a_broken_note_keeps_its_last_good_state(vault: Path, running, caplog) -> None:
+    service, _, published = running
+    count = len(published)
+    anna = vault / "People" / "Anna.md"
+    anna.write_text("---\nlast_contact: [2026\n---\n")
+    wait_for(lambda: len(published) > count)
+    assert "SUMMARY:Check in with Anna" in summaries(service)
+    assert any(p.path == "People/Anna.md" for p in service.snapshot.vault.errors())
+    assert "keeping its last good state" in caplog.text
+    anna.write_text(contact_note("last_contact: 2026-11-22"))
+    wait_for(lambda: not service.snapshot.vault.errors())
+    assert "SUMMARY:Check in with Anna" in summaries(service)
+
+
+def test_midnight_moves_reminders_without_a_file_change(vault: Path) -> None:
+    clock = FakeClock(datetime(2026, 11, 23, 23, 59, 59, 700_000, tzinfo=TZ))
+    service = FeedService(vault, clock)
+    first = service.rebuild()
+    assert first.today.isoformat() == "2026-11-23"
+    watcher = Watcher(service, time.monotonic)
+    watcher.start()
+    try:
+        clock.now = datetime(2026, 11, 24, 0, 0, 1, tzinfo=TZ)
+        wait_for(lambda: service.snapshot.today.isoformat() == "2026-11-24", timeout=5)
+        assert service.snapshot.etag != first.etag  # overdue reminders moved to the new day
+    finally:
+        watcher.stop()
+
+
+def test_output_is_written_only_when_it_changes(vault: Path) -> None:
+    out = vault.parent / "feed.ics"
+    clock = FakeClock(datetime(2026, 11, 23, 12, 0, tzinfo=TZ))
+    service = FeedService(vault, clock, output=out)
+    service.rebuild()
+    mtime = out.stat().st_mtime_ns
+    service.rebuild({"Daily/2026-11-01.md"})
+    assert out.stat().st_mtime_ns == mtime
+
+
+def test_agenda_note(vault: Path) -> None:
+    (vault / "vaultnetz.toml").write_text('agenda_note = "Check-ins.md"\nmax_per_day = 1\n')
+    clock = FakeClock(datetime(2026, 11, 23, 12, 0, tzinfo=TZ))
+    service = FeedService(vault, clock)
+    snapshot = service.rebuild()
+    agenda = vault / "Check-ins.md"
+    text = agenda.read_text()
+    assert "## Today" in text and "[[People/Bo|Bo]]" in text
+    assert "## This week" in text
+    assert text == agenda_text(snapshot.vault, snapshot.plan)
+    mtime = agenda.stat().st_mtime_ns
+    service.rebuild()
+    assert agenda.stat().st_mtime_ns == mtime  # unchanged content: not rewritten
+    # Never read as input: a link to a contact in it is not a mention, nor is it a contact.
+    agenda.write_text("---\ndate: 2026-11-23\ntags: [person]\n---\n[[Anna]]\n")
+    snapshot = service.rebuild({"Check-ins.md"})
+    assert [c.name for c in snapshot.vault.contacts] == ["Anna", "Bo"]
+    anna = next(c for c in snapshot.vault.contacts if c.name == "Anna")
+    assert all(i.source != "mention" for i in anna.interactions)
+
+
+def test_config_change_is_picked_up(vault: Path, running) -> None:
+    service, _, _ = running
+    (vault / "vaultnetz.toml").write_text('calendar_name = "Renamed"\n')
+    wait_for(lambda: b"X-WR-CALNAME:Renamed" in service.snapshot.feed)

@@ -1,0 +1,257 @@
+"""The feed over HTTP: a small WSGI app behind a secret token, served by waitress.
+
+Routes (GET and HEAD): ``/<token>/vaultnetz.ics``, ``/<token>/tag/<tag>.ics`` and
+``/<token>/``, a page to subscribe from. Anything else, a wrong token included,
+is a plain 404; the token is compared in constant time and never logged.
+"""
+
+from __future__ import annotations
+
+import hmac
+import html
+import io
+import logging
+import os
+import secrets
+from collections.abc import Callable, Iterable
+from datetime import UTC
+from email.utils import format_datetime, parsedate_to_datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, unquote
+
+from .errors import InvalidValue
+from .report import why_now
+from .watch import FeedService, Snapshot
+
+log = logging.getLogger("vaultnetz.server")
+
+StartResponse = Callable[..., Any]
+MIN_TOKEN_LENGTH = 32
+
+
+def load_or_create_token(config_dir: Path) -> str:
+    """The token kept in the user config folder (mode 0600), created once."""
+    path = config_dir / "token"
+    try:
+        token = path.read_text(encoding="utf-8").strip()
+        if len(token) >= MIN_TOKEN_LENGTH:
+            return token
+    except FileNotFoundError:
+        pass
+    config_dir.mkdir(parents=True, exist_ok=True)
+    token = secrets.token_urlsafe(32)  # 32 random bytes
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(token + "\n")
+    os.chmod(path, 0o600)
+    return token
+
+
+def check_token(token: str) -> str:
+    token = token.strip()
+    if len(token) < MIN_TOKEN_LENGTH or not all(c.isalnum() or c in "-_" for c in token):
+        raise InvalidValue(
+            f"the token must be at least {MIN_TOKEN_LENGTH} characters of letters, digits, "
+            "'-' and '_'", "leave --token out to use a generated one")
+    return token
+
+
+class FeedApp:
+    """The WSGI application."""
+
+    def __init__(self, service: FeedService, token: str) -> None:
+        self.service = service
+        self.token = token.encode("utf-8")
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        status, headers, body = self.handle(environ)
+        method = environ.get("REQUEST_METHOD", "GET")
+        path = environ.get("PATH_INFO", "")
+        shown = path.replace(self.token.decode(), "<token>", 1)
+        log.info("%s %s %s", method, shown, status.split()[0])
+        start_response(status, headers)
+        return [] if method == "HEAD" else [body]
+
+    def handle(self, environ: dict[str, Any]) -> tuple[str, list[tuple[str, str]], bytes]:
+        # PATH_INFO is already %-decoded by the server, as latin-1 text of the raw bytes.
+        raw = environ.get("PATH_INFO", "").encode("latin-1", "replace")
+        parts = raw.split(b"/")
+        if len(parts) < 3 or parts[0] != b"" or not hmac.compare_digest(parts[1], self.token):
+            return _plain("404 Not Found", b"Not Found\n")
+        rest = [p.decode("utf-8", "replace") for p in parts[2:]]
+        route = None
+        if rest == ["vaultnetz.ics"]:
+            route = ("feed", "")
+        elif len(rest) == 2 and rest[0] == "tag" and rest[1].endswith(".ics") and rest[1] != ".ics":
+            route = ("tag", unquote(rest[1][:-4]))
+        elif rest == [""]:
+            route = ("page", "")
+        if route is None:
+            return _plain("404 Not Found", b"Not Found\n")
+        method = environ.get("REQUEST_METHOD", "GET")
+        if method not in ("GET", "HEAD"):
+            status, headers, body = _plain("405 Method Not Allowed", b"Method Not Allowed\n")
+            return status, [*headers, ("Allow", "GET, HEAD")], body
+        snapshot = self.service.snapshot
+        if snapshot is None:
+            return _plain("503 Service Unavailable", b"The feed is being built; retry.\n")
+        kind, tag = route
+        if kind == "page":
+            body = page(snapshot, environ, self.token.decode(), self.service)
+            return "200 OK", [("Content-Type", "text/html; charset=utf-8"),
+                              ("Content-Length", str(len(body))),
+                              ("Cache-Control", "private, no-store"),
+                              ("Referrer-Policy", "no-referrer"),
+                              ("X-Content-Type-Options", "nosniff"),
+                              ("Content-Security-Policy",
+                               "default-src 'none'; img-src data:; style-src 'unsafe-inline'")
+                              ], body
+        if kind == "tag":
+            found = self.service.tag_feed(tag)
+            if found is None:
+                return _plain("404 Not Found", b"Not Found\n")
+            data, etag = found
+        else:
+            data, etag = snapshot.feed, snapshot.etag
+        headers = [
+            ("Content-Type", "text/calendar; charset=utf-8"),
+            ("ETag", etag),
+            ("Last-Modified", format_datetime(snapshot.last_modified.astimezone(UTC),
+                                              usegmt=True)),
+            ("Cache-Control", "private"),
+            ("X-Content-Type-Options", "nosniff"),
+        ]
+        if _not_modified(environ, etag, snapshot):
+            return "304 Not Modified", headers, b""
+        return "200 OK", [*headers, ("Content-Length", str(len(data)))], data
+
+
+def _not_modified(environ: dict[str, Any], etag: str, snapshot: Snapshot) -> bool:
+    match = environ.get("HTTP_IF_NONE_MATCH")
+    if match is not None:
+        tags = [t.strip() for t in match.split(",")]
+        return "*" in tags or etag in tags or f"W/{etag}" in tags
+    since = environ.get("HTTP_IF_MODIFIED_SINCE")
+    if since:
+        try:
+            when = parsedate_to_datetime(since)
+        except (TypeError, ValueError):
+            return False
+        if when.tzinfo is None:
+            return False
+        return snapshot.last_modified.replace(microsecond=0) <= when
+    return False
+
+
+def _plain(status: str, body: bytes) -> tuple[str, list[tuple[str, str]], bytes]:
+    return status, [("Content-Type", "text/plain; charset=utf-8"),
+                    ("Content-Length", str(len(body))),
+                    ("Cache-Control", "no-store")], body
+
+
+def _qr_svg(text: str) -> str:
+    """The subscribe link as an inline SVG QR code (scanned by a phone's camera)."""
+    import qrcode
+    import qrcode.image.svg
+
+    image = qrcode.make(text, image_factory=qrcode.image.svg.SvgPathImage, box_size=8, border=2)
+    buffer = io.BytesIO()
+    image.save(buffer)
+    svg = buffer.getvalue().decode("utf-8")
+    return svg[svg.index("<svg"):]
+
+
+def page(snapshot: Snapshot, environ: dict[str, Any], token: str, service: FeedService) -> bytes:
+    """The page to subscribe from, with today's and this week's check-ins."""
+    host = environ.get("HTTP_HOST") or f"{environ.get('SERVER_NAME')}:{environ.get('SERVER_PORT')}"
+    scheme = environ.get("wsgi.url_scheme", "http")
+    feed_path = f"/{token}/vaultnetz.ics"
+    http_url = f"{scheme}://{host}{feed_path}"
+    webcal = f"webcal://{host}{feed_path}"
+    https_url = f"https://{host}{feed_path}"
+    vault, plan = snapshot.vault, snapshot.plan
+    config = vault.config
+    today = plan.today
+
+    def items(check_ins: Iterable[Any]) -> str:
+        rows = []
+        for c in check_ins:
+            rows.append(f"<li><strong>{html.escape(c.contact.name)}</strong> "
+                        f"<span class=d>{c.due.isoformat()}</span><br>"
+                        f"<small>{html.escape(why_now(c, config))}</small></li>")
+        return "\n".join(rows) or "<li>Nothing due.</li>"
+
+    todays = [c for c in plan.check_ins if c.due == today]
+    week = [c for c in plan.check_ins if today < c.due <= today.fromordinal(today.toordinal() + 6)]
+    tags = sorted({t for c in vault.contacts for t in c.tags if t.casefold() != "person"},
+                  key=str.casefold)
+    tag_links = " ".join(
+        f'<a href="/{token}/tag/{quote(t)}.ics">{html.escape(t)}</a>' for t in tags)
+    problems = len(vault.errors())
+    warning = (f"<p class=warn>{problems} notes have errors and are skipped or kept at their "
+               "last good state; run <code>vaultnetz check</code>.</p>") if problems else ""
+    text = f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="robots" content="noindex">
+<title>{html.escape(config.calendar_name)}</title>
+<style>
+body{{font-family:system-ui,sans-serif;max-width:46rem;margin:2rem auto;padding:0 1rem;
+color:#222;line-height:1.45}}
+h1{{font-size:1.5rem}} li{{margin:.4rem 0}} .d{{color:#666}} .warn{{color:#a40}}
+.sub a{{display:inline-block;margin:.2rem .6rem .2rem 0}} svg{{width:11rem;height:11rem}}
+code{{background:#f3f3f3;padding:0 .2rem}}
+</style></head><body>
+<h1>{html.escape(config.calendar_name)}</h1>
+<p>{len(plan.check_ins)} check-ins scheduled for {len(vault.contacts)} contacts;
+today is {today.isoformat()}.</p>
+{warning}
+<h2>Today</h2><ul>{items(todays)}</ul>
+<h2>This week</h2><ul>{items(week)}</ul>
+<h2>Subscribe</h2>
+<p class=sub><a href="{html.escape(webcal)}">webcal:// (Apple Calendar, Thunderbird)</a>
+<a href="{html.escape(https_url)}">https:// (behind a proxy)</a>
+<a href="{html.escape(http_url)}">{html.escape(scheme)}:// (this address)</a></p>
+<p>Feed address: <code>{html.escape(http_url)}</code></p>
+<p>On a phone, scan:</p>
+{_qr_svg(webcal)}
+<p>Per tag: {tag_links or "no tags yet"}</p>
+<p><small>The address is a secret: anyone who has it can read the feed.</small></p>
+</body></html>
+"""
+    return text.encode("utf-8")
+
+
+def serve(app: FeedApp, host: str, port: int, *, on_ready: Callable[[str, int], None],
+          behind_proxy: bool = False) -> None:
+    """Run waitress: bounded request sizes, timeouts, threads; blocks until stopped.
+
+    ``behind_proxy``: trust X-Forwarded-Proto/-Host from a reverse proxy on this
+    machine, so the page offers the proxy's https:// address.
+    """
+    from waitress.server import create_server
+
+    proxy: dict[str, Any] = {}
+    if behind_proxy:
+        proxy = {"trusted_proxy": "127.0.0.1", "trusted_proxy_count": 1,
+                 "trusted_proxy_headers": {"x-forwarded-proto", "x-forwarded-host"},
+                 "clear_untrusted_proxy_headers": True}
+    server = create_server(
+        app,
+        host=host,
+        port=port,
+        threads=8,
+        channel_timeout=30,
+        cleanup_interval=10,
+        connection_limit=100,
+        max_request_header_size=16 * 1024,
+        max_request_body_size=16 * 1024,
+        expose_tracebacks=False,
+        ident="vaultnetz",
+        asyncore_use_poll=True,
+        **proxy,
+    )
+    bound_host, bound_port = server.socket.getsockname()[:2]
+    on_ready(str(bound_host), int(bound_port))
+    server.run()

@@ -1,0 +1,270 @@
+"""Keep the feed current: a watchdog observer that only signals, and a rebuild loop.
+
+The observer's handler records that something changed and wakes the loop. The
+loop waits for quiet (debounce), refreshes the in-memory index (re-parsing only
+notes whose size or mtime changed), recomputes the schedule, and publishes a new
+snapshot; when a rebuild fails the last good snapshot stays. It also wakes at
+local midnight, so reminders move with the date without any file change.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import logging
+import os
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from .atomic import write_atomic
+from .config import CONFIG_NAME, load_config
+from .feed import EventStore, build_calendar
+from .index import NoteIndex, Vault
+from .model import Problem, Schedule
+from .notes import is_ignored_name
+from .report import why_now
+from .schedule import schedule
+
+log = logging.getLogger("vaultnetz")
+
+Clock = Callable[[], datetime]
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """One published state: the feed bytes and what the page shows."""
+
+    feed: bytes
+    etag: str
+    last_modified: datetime
+    today: date
+    vault: Vault
+    plan: Schedule
+    tag_feeds: dict[str, tuple[bytes, str]] = field(default_factory=dict)
+
+
+def etag_of(data: bytes) -> str:
+    return '"' + hashlib.blake2b(data, digest_size=16).hexdigest() + '"'
+
+
+def agenda_text(vault: Vault, plan: Schedule) -> str:
+    """The agenda note: today's and this week's check-ins and one-sided contacts, as links."""
+    today = plan.today
+    week_end = today + timedelta(days=6)
+    config = vault.config
+
+    def link(path: str, name: str) -> str:
+        target = path[:-3] if path.lower().endswith(".md") else path
+        return f"[[{target}|{name}]]"
+
+    lines = ["# Check-ins", "",
+             f"Written by vaultnetz for {today.isoformat()}; it is rewritten when the schedule "
+             "changes, so edits here are lost.", "", "## Today", ""]
+    todays = [c for c in plan.check_ins if c.due == today]
+    lines += [f"- {link(c.contact.path, c.contact.name)}: {why_now(c, config)}" for c in todays]
+    lines += ["- nothing due"] if not todays else []
+    lines += ["", "## This week", ""]
+    week = [c for c in plan.check_ins if today < c.due <= week_end]
+    lines += [f"- {c.due.isoformat()} {link(c.contact.path, c.contact.name)}: "
+              f"{why_now(c, config)}" for c in week]
+    lines += ["- nothing else this week"] if not week else []
+    one_sided = [c for c in vault.contacts
+                 if c.status == "active" and plan.standings.get(c.path)
+                 and plan.standings[c.path].one_sided]
+    if one_sided:
+        lines += ["", "## One-sided (reminders stopped)", ""]
+        lines += [f"- {link(c.path, c.name)}: {len(plan.standings[c.path].open_attempts)} "
+                  "unanswered attempts; let go, or try once more later" for c in one_sided]
+    return "\n".join(lines) + "\n"
+
+
+class FeedService:
+    """The vault kept in memory, and the latest published snapshot of its feed."""
+
+    def __init__(self, root: Path, clock: Clock, *, output: Path | None = None) -> None:
+        self.root = root
+        self.clock = clock
+        self.output = output
+        self._lock = threading.Lock()
+        self.snapshot: Snapshot | None = None
+        self.events: EventStore = {}
+        self.rebuilds = 0
+        self._reported: set[Problem] = set()
+        self._new_index()
+
+    def _new_index(self) -> None:
+        config, _ = load_config(self.root)
+        self.agenda = config.agenda_note or None
+        ignore = [self.agenda] if self.agenda else []
+        if self.output is not None:
+            with contextlib.suppress(ValueError):  # an output file inside the vault is no input
+                ignore.append(self.output.resolve().relative_to(self.root.resolve()).as_posix())
+        self.ignored = set(ignore)
+        self.index = NoteIndex(self.root, keep_last_good=True, ignore=ignore)
+
+    def rebuild(self, changed: set[str] | None = None) -> Snapshot:
+        """Refresh what changed, reschedule for today, publish when anything differs."""
+        with self._lock:
+            changed = changed or set()
+            if CONFIG_NAME in changed:
+                self._new_index()
+                self.events = {}
+            self.index.refresh(force=changed)
+            vault = self.index.vault()
+            now = self.clock()
+            plan = schedule(vault.contacts, now.date(), vault.config)
+            used: set[str] = set()
+            feed = build_calendar(vault, plan, events=self.events, used=used)
+            if len(self.events) > 2 * len(used) + 64:  # drop events nobody asks for any more
+                self.events = {k: v for k, v in self.events.items() if k in used}
+            old = self.snapshot
+            if old is not None and old.feed == feed:
+                etag, modified = old.etag, old.last_modified
+            else:
+                etag, modified = etag_of(feed), now
+            # Files first, then the snapshot: whoever sees the new snapshot sees the files.
+            if self.output is not None and write_atomic(self.output, feed):
+                log.info("wrote %s (%d events)", self.output, feed.count(b"BEGIN:VEVENT"))
+            if self.agenda:
+                target = self.root / self.agenda
+                target.parent.mkdir(parents=True, exist_ok=True)
+                if write_atomic(target, agenda_text(vault, plan).encode("utf-8")):
+                    log.info("wrote agenda note %s", self.agenda)
+            for problems in self.index.stale.values():
+                for problem in problems:
+                    if problem not in self._reported:
+                        log.warning("%s (keeping its last good state)", problem.format())
+            self._reported = {p for ps in self.index.stale.values() for p in ps}
+            self.snapshot = Snapshot(feed, etag, modified, plan.today, vault, plan)
+            self.rebuilds += 1
+            return self.snapshot
+
+    def tag_feed(self, tag: str) -> tuple[bytes, str] | None:
+        """The feed of one tag for the current snapshot (None when no contact has the tag)."""
+        snapshot = self.snapshot
+        if snapshot is None:
+            return None
+        wanted = tag.casefold()
+        if not any(wanted == t.casefold() for c in snapshot.vault.contacts for t in c.tags):
+            return None
+        if wanted not in snapshot.tag_feeds:
+            with self._lock:
+                data = build_calendar(snapshot.vault, snapshot.plan, tag=tag, events=self.events)
+            snapshot.tag_feeds[wanted] = (data, etag_of(data))
+        return snapshot.tag_feeds[wanted]
+
+    def is_relevant(self, rel: str) -> bool:
+        """Whether a changed file (relative path) can change the feed: the handler's filter."""
+        if rel in self.ignored:
+            return False
+        parts = rel.split("/")
+        if any(is_ignored_name(part) for part in parts):
+            return False
+        return rel == CONFIG_NAME or rel.lower().endswith(".md") or "." not in parts[-1]
+
+
+def seconds_until_midnight(now: datetime) -> float:
+    midnight = datetime.combine(now.date() + timedelta(days=1), datetime.min.time(),
+                                tzinfo=now.tzinfo)
+    return max((midnight - now).total_seconds(), 0.0) + 0.5
+
+
+class Watcher:
+    """Observer (signals only) plus the debounced rebuild loop, in a background thread."""
+
+    def __init__(self, service: FeedService, timer: Callable[[], float], *,
+                 debounce: float = 0.2, max_delay: float = 1.0,
+                 on_rebuild: Callable[[Snapshot], None] | None = None) -> None:
+        # timer: a monotonic clock for the debounce, passed in (the core reads no clock).
+        self.service = service
+        self.timer = timer
+        self.debounce = debounce
+        self.max_delay = max_delay
+        self.on_rebuild = on_rebuild
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._pending: set[str] = set()
+        self._pending_lock = threading.Lock()
+        self._observer: Any = None
+        self._thread = threading.Thread(target=self._loop, name="vaultnetz-rebuild", daemon=True)
+
+    def notify(self, rel_path: str) -> None:
+        """Called from the observer's thread: remember the path, wake the loop. Nothing else."""
+        with self._pending_lock:
+            self._pending.add(rel_path)
+        self._wake.set()
+
+    def start(self) -> None:
+        from watchdog.events import FileSystemEvent, FileSystemEventHandler
+        from watchdog.observers import Observer
+
+        watcher = self
+        root = os.path.realpath(self.service.root)
+        prefix = root.rstrip(os.sep) + os.sep
+        relevant = self.service.is_relevant
+
+        class Handler(FileSystemEventHandler):
+            # Runs on the observer's thread for every event: string checks only, then notify.
+            def on_any_event(self, event: FileSystemEvent) -> None:
+                if event.event_type in ("opened", "closed_no_write"):
+                    return
+                for raw in (event.src_path, getattr(event, "dest_path", "")):
+                    path = os.fsdecode(raw) if raw else ""
+                    if not path.startswith(prefix):
+                        continue
+                    rel = path[len(prefix):].replace(os.sep, "/")
+                    if event.is_directory or relevant(rel):
+                        watcher.notify(rel)
+
+        observer = Observer()
+        observer.schedule(Handler(), root, recursive=True)
+        observer.daemon = True
+        observer.start()
+        self._observer = observer
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._observer is not None:
+            self._observer.stop()
+            self._observer.join(timeout=5)
+        if self._thread.is_alive():
+            self._thread.join(timeout=5)
+
+    def _take_pending(self) -> set[str]:
+        with self._pending_lock:
+            pending, self._pending = self._pending, set()
+        return pending
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            woke = self._wake.wait(seconds_until_midnight(self.service.clock()))
+            if self._stop.is_set():
+                return
+            changed: set[str] = set()
+            if woke:
+                # Debounce: wait until the burst is quiet, but never longer than max_delay.
+                deadline = self.timer() + self.max_delay
+                while True:
+                    self._wake.clear()
+                    changed |= self._take_pending()
+                    remaining = deadline - self.timer()
+                    if remaining <= 0 or not self._wake.wait(min(self.debounce, remaining)):
+                        break
+                changed |= self._take_pending()
+                self._wake.clear()
+            try:
+                snapshot = self.service.rebuild(changed)
+            except Exception:  # keep serving the last good snapshot
+                log.exception("rebuild failed; keeping the last good feed")
+                continue
+            if self.on_rebuild is not None:
+                self.on_rebuild(snapshot)
+            with self._pending_lock:
+                if self._pending:  # arrived while rebuilding: go round again
+                    self._wake.set()
