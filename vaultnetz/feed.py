@@ -35,9 +35,17 @@ def obsidian_url(vault_name: str, path: str) -> str:
     return f"obsidian://open?vault={quote(vault_name, safe='')}&file={quote(file, safe='')}"
 
 
+_NO_DATE = date(2000, 1, 1)
+
+
 def _stamp(contact: Contact) -> datetime:
-    seconds = contact.mtime_ns // 1_000_000_000
-    return datetime.fromtimestamp(max(seconds, 0), tz=UTC)
+    """DTSTAMP and LAST-MODIFIED: the newest date in the contact's notes, never the clock.
+
+    Taken from the content, not file times, so a fresh clone, a `git checkout` or
+    a touch gives the same bytes, and the ETag changes only when the content does.
+    """
+    day = max((i.day for i in contact.interactions), default=_NO_DATE)
+    return datetime(day.year, day.month, day.day, tzinfo=UTC)
 
 
 def _categories(contact: Contact) -> list[str]:

@@ -169,7 +169,6 @@ def contact_from_note(note: Note, config: Config) -> tuple[Contact | None, list[
         linkedin=text("linkedin"),
         tags=tags,
         interactions=tuple(interactions),
-        mtime_ns=note.mtime_ns,
     )
     return contact, problems
 
@@ -223,7 +222,6 @@ def attach_mentions(
     """Add a mention interaction for each dated note linking a contact (once per note)."""
     lookup = ContactLookup(contacts)
     found: dict[int, list[Interaction]] = {}
-    newest: dict[int, int] = {}
     for note, day in dated_notes:
         seen: set[int] = set()
         for link in note.links:
@@ -235,17 +233,12 @@ def attach_mentions(
                 found.setdefault(index, []).append(
                     Interaction(day, "contact", text, "mention", note.path, link.line)
                 )
-                newest[index] = max(newest.get(index, 0), note.mtime_ns)
     if not found:
         return contacts
     out = list(contacts)
     for index, mentions in found.items():
         contact = out[index]
-        out[index] = replace(
-            contact,
-            interactions=contact.interactions + tuple(mentions),
-            mtime_ns=max(contact.mtime_ns, newest[index]),
-        )
+        out[index] = replace(contact, interactions=contact.interactions + tuple(mentions))
     return tuple(out)
 
 

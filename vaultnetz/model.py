@@ -143,7 +143,6 @@ class Contact:
     linkedin: str = ""
     tags: tuple[str, ...] = ()
     interactions: tuple[Interaction, ...] = ()
-    mtime_ns: int = 0  # newest modification among the note and the notes mentioning it
 
     @property
     def first_name(self) -> str:

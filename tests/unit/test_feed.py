@@ -131,9 +131,16 @@ def test_rebuild_is_byte_identical_and_a_change_touches_one_event(sample_copy: P
     assert b"20261125" in after[changed[0]]
 
 
-def test_dtstamp_comes_from_the_notes_not_the_clock(sample_copy: Path) -> None:
-    for event in events(feed_for(sample_copy)):
-        assert event.decoded("dtstamp").timestamp() == 1_790_000_000
+def test_dtstamp_comes_from_the_notes_not_the_clock_or_file_times(sample_copy: Path) -> None:
+    by_summary = {str(e["summary"]): e for e in events(feed_for(sample_copy))}
+    anna = by_summary["Check in with Anna Berger"]
+    assert anna.decoded("dtstamp").isoformat() == "2026-07-02T00:00:00+00:00"  # newest entry
+    assert anna.decoded("last-modified") == anna.decoded("dtstamp")
+    lea = by_summary["Check in with Lea Wagner"]  # no dated entry at all
+    assert lea.decoded("dtstamp").isoformat() == "2000-01-01T00:00:00+00:00"
+    before = feed_for(sample_copy)
+    freeze_mtimes(sample_copy, 1_800_000_000)  # touching every file changes nothing
+    assert feed_for(sample_copy) == before
 
 
 def test_horizon_and_tag(sample_copy: Path) -> None:
