@@ -109,7 +109,10 @@ def contact_from_note(note: Note, config: Config) -> tuple[Contact | None, list[
             message = str(exc)
             if message.startswith(field_name.split("_")[0]):  # "cadence 'x' is not …"
                 message = message.split(" ", 1)[1]
-            bad(field_name, message, "" if "; use " in message else hint)
+            if "; use " in message:  # the parser says what is accepted: that is the hint
+                message, accepted = message.split("; use ", 1)
+                hint = f"use {accepted}"
+            bad(field_name, message, hint)
             return None
 
     tags = _tags(get("tags"))

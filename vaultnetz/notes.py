@@ -54,7 +54,7 @@ class Link:
 
 @dataclass(frozen=True)
 class Note:
-    path: str  # relative to the vault, "/"-separated, NFC
+    path: str  # relative to the vault, "/"-separated, as on disk
     size: int
     mtime_ns: int
     meta: dict[str, Any]
@@ -109,7 +109,9 @@ def walk_notes(root: Path) -> Iterator[tuple[str, os.stat_result | None, Problem
         for entry in entries:
             if is_ignored_name(entry.name):
                 continue
-            rel_path = unicodedata.normalize("NFC", f"{rel}/{entry.name}" if rel else entry.name)
+            # The path as it is on disk (NFD on some file systems): it is what opens the
+            # file; names and links are compared NFC-normalised (link_key).
+            rel_path = f"{rel}/{entry.name}" if rel else entry.name
             try:
                 is_link = entry.is_symlink()
                 if is_link:
@@ -204,8 +206,10 @@ def parse_note(
         if loaded is None:
             loaded = {}
         if not isinstance(loaded, dict):
+            kind = {list: "a list", str: "plain text", int: "a number", float: "a number",
+                    bool: "a yes/no value"}.get(type(loaded), "not a mapping")
             return fail(2, "frontmatter-not-mapping",
-                        f"front-matter is a {type(loaded).__name__}, not 'key: value' lines",
+                        f"front-matter is {kind}, not 'key: value' lines",
                         "write the front-matter as 'key: value' lines")
         meta = {str(k): v for k, v in loaded.items()}
         for i in range(1, end):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import os
 import shutil
@@ -261,3 +262,55 @@ def test_page_renders_in_headless_chromium(server: Server, tmp_path: Path) -> No
         capture_output=True, text=True, timeout=120, check=False)
     assert "Subscribe" in dom.stdout
     assert "Bo" in dom.stdout
+
+
+def raw_request(port: int, data: bytes) -> bytes:
+    chunks = []
+    with socket.create_connection(("127.0.0.1", port), timeout=2) as sock:
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            sock.sendall(data)  # may be refused before it is all sent
+        while True:
+            try:
+                chunk = sock.recv(65536)
+            except (TimeoutError, ConnectionResetError):
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+
+@pytest.mark.parametrize(
+    "request_bytes",
+    [
+        b"GARBAGE\r\n\r\n",
+        b"GET /" + b"a" * 70_000 + b" HTTP/1.1\r\nHost: x\r\n\r\n",
+        b"GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + b"b" * 40_000 + b"\r\n\r\n",
+        b"POST /x HTTP/1.1\r\nHost: x\r\nContent-Length: 999999999\r\n\r\nabc",
+        b"GET /%zz%00 HTTP/1.1\r\nHost: x\r\n\r\n",
+        b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03",  # a TLS hello to a plain port
+    ],
+)
+def test_bad_requests_never_stop_the_server(server: Server, request_bytes: bytes) -> None:
+    answer = raw_request(server.port, request_bytes)
+    assert TOKEN.encode() not in answer
+    assert b"Traceback" not in answer
+    if answer:
+        status = int(answer.split(b" ", 2)[1])
+        assert 400 <= status < 500
+    assert server.request(server.feed())[0] == 200
+    assert server.process.poll() is None
+
+
+def test_a_slow_client_does_not_block_others(server: Server) -> None:
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as slow:
+        slow.sendall(b"GET /" + TOKEN.encode() + b"/vaultnetz.ics HTTP/1.1\r\nHo")
+        for _ in range(5):
+            assert server.request(server.feed())[0] == 200
+
+
+def test_no_directory_listing(server: Server) -> None:
+    for path in (f"/{TOKEN}/tag/", f"/{TOKEN}/tag", f"/{TOKEN}//", f"/{TOKEN}/./"):
+        status, _, body = server.request(path)
+        assert status == 404, path
+        assert body == b"Not Found\n"

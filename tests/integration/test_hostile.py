@@ -1,0 +1,164 @@
+"""An adversarial vault: every bad note is reported, everything else works, nothing changes."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from conftest import DATA, run_cli
+
+NFD_NAME = "Ju\u0308rgen.md"
+
+
+def fingerprint(root: Path) -> dict[str, str]:
+    out = {}
+    for folder, dirs, files in os.walk(root):
+        for name in dirs + files:
+            path = Path(folder) / name
+            if path.is_symlink():
+                out[str(path)] = "link:" + os.readlink(path)
+            elif path.is_file():
+                out[str(path)] = hashlib.sha256(path.read_bytes()).hexdigest() + \
+                    oct(path.stat().st_mode)
+    return out
+
+
+@pytest.fixture
+def hostile(tmp_path: Path) -> Path:
+    root = tmp_path / "vault"
+    people = root / "People"
+    shutil.copytree(DATA / "odd-notes", people)
+    (root / ".obsidian").mkdir()
+    (people / "Good Person.md").write_text("---\ntags: [person]\ncity: Köln\n---\n## Log\n"
+                                           "- 2026-09-01 Coffee\n")
+    (people / "Good Person.sync-conflict-20260101-101010-ABC.md").write_text("copy")
+    (people / "Good Person (Jane's conflicted copy 2026-01-01).md").write_text("copy")
+    (people / NFD_NAME).write_text("---\ncity: München\n---\n")
+    (people / "Twin.md").write_text("---\naliases: [Good Person]\n---\n")
+    (people / "Huge.md").write_text("x" * 5000)
+    (root / "vaultnetz.toml").write_text("max_note_size = 4000\n")
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "Secret.md").write_text("---\ntags: [person]\n---\n")
+    os.symlink(outside, people / "Outside")
+    os.symlink(outside / "Secret.md", people / "Secret.md")
+    os.symlink(root, people / "Loop")
+    os.symlink(people / "missing.md", people / "Dangling.md")
+    (root / "Daily").mkdir()
+    (root / "Daily" / "2026-11-01.md").write_text("Lunch with [[Jürgen]] and [[Good Person|GP]].")
+    (people / ".vaultnetz-123.tmp").write_text("a stale temp file from a crash")
+    return root
+
+
+EXPECTED_ERRORS = {
+    "People/bad-birthday.md": 3,
+    "People/bad-cadence.md": 3,
+    "People/bad-log-date.md": 5,
+    "People/bad-yaml-quote.md": 3,
+    "People/image-named-md.md": None,
+    "People/impossible-date.md": 3,
+    "People/latin1.md": 1,
+    "People/list-front-matter.md": 2,
+    "People/scalar-front-matter.md": 2,
+    "People/unsafe-tag.md": 3,
+    "People/unterminated.md": 1,
+}
+EXPECTED_WARNINGS = {
+    "People/empty.md", "People/Huge.md", "People/Outside", "People/Secret.md",
+    "People/Good Person.sync-conflict-20260101-101010-ABC.md",
+    "People/Good Person (Jane's conflicted copy 2026-01-01).md",
+    "People/Good Person.md", "People/Twin.md", "People/Dangling.md",
+}
+
+
+def test_check_names_every_bad_file(hostile: Path) -> None:
+    before = fingerprint(hostile)
+    result = run_cli(["--no-cache", "check", "--json"], hostile)
+    assert result.exit_code == 1
+    problems = json.loads(result.stdout)
+    errors = {p["path"]: p["line"] for p in problems if p["severity"] == "error"}
+    assert errors == EXPECTED_ERRORS
+    warnings = {p["path"] for p in problems if p["severity"] == "warning"}
+    assert warnings == EXPECTED_WARNINGS
+    assert all(p["hint"] and p["code"] and p["message"] for p in problems)
+    text = run_cli(["--no-cache", "check"], hostile)
+    assert all(":" in line for line in text.stdout.splitlines())
+    assert fingerprint(hostile) == before
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["due", "--all", "--json"], ["due"], ["review", "--json"], ["stats"], ["ics"],
+     ["show", "Good Person"], ["show", "jürgen", "--json"], ["review"]],
+)
+def test_every_other_command_works_with_the_good_contacts(hostile: Path, args: list[str]
+                                                          ) -> None:
+    before = fingerprint(hostile)
+    result = run_cli(["--no-cache", *args], hostile)
+    assert result.exit_code == 0, result.output
+    assert "Traceback" not in result.output
+    if args[:2] == ["due", "--all"]:
+        names = {item["name"] for item in json.loads(result.stdout)}
+        assert {"Good Person", "Jürgen", "nested", "crlf", "BOM Person"} <= names | {"crlf"}
+        assert not names & {"bad-cadence", "unterminated", "Secret", "Good Person (Jane's "}
+    assert fingerprint(hostile) == before
+
+
+def test_mentions_reach_nfd_names(hostile: Path) -> None:
+    data = json.loads(run_cli(["--no-cache", "show", "jürgen", "--json"], hostile).stdout)
+    assert data["last_contact"] == "2026-11-01"
+    assert data["path"].endswith(".md")
+
+
+def test_writes_refuse_broken_notes_and_keep_bytes(hostile: Path) -> None:
+    before = fingerprint(hostile)
+    for name in ("bad-cadence", "unterminated", "latin1"):
+        result = run_cli(["--no-cache", "log", name, "hi"], hostile)
+        assert result.exit_code == 1
+        assert "Traceback" not in result.output
+    assert fingerprint(hostile) == before
+
+
+def test_cache_gives_the_same_answers(hostile: Path, tmp_path: Path) -> None:
+    fresh = run_cli(["--no-cache", "check", "--json"], hostile).stdout
+    assert run_cli(["check", "--json"], hostile).stdout == fresh
+    assert run_cli(["check", "--json"], hostile).stdout == fresh
+
+
+KILLED_WRITER = textwrap.dedent("""
+    import os, signal, sys
+    from pathlib import Path
+    import vaultnetz.atomic as atomic
+    real_replace = os.replace
+    def die(src, dst):
+        os.kill(os.getpid(), signal.SIGKILL)  # killed between the temp write and the rename
+    os.replace = die
+    snapshot = atomic.read_snapshot(Path(sys.argv[1]))
+    atomic.replace_checked(snapshot, b"new content that must not appear")
+""")
+
+
+def test_a_kill_during_a_write_loses_nothing(tmp_path: Path) -> None:
+    note = tmp_path / "People" / "Anna.md"
+    note.parent.mkdir()
+    note.write_bytes(b"---\nname: Anna\n---\nprecious\n")
+    result = subprocess.run([sys.executable, "-c", KILLED_WRITER, str(note)], check=False,
+                            timeout=60)
+    assert result.returncode == -signal.SIGKILL
+    assert note.read_bytes() == b"---\nname: Anna\n---\nprecious\n"
+    leftovers = [p.name for p in note.parent.iterdir() if p.name != "Anna.md"]
+    assert all(name.startswith(".vaultnetz-") for name in leftovers)
+    # The stale temp file is a dot-file: ignored by every reader.
+    listed = run_cli(["--no-cache", "check", "--json"], tmp_path)
+    assert json.loads(listed.stdout) == []
+    assert json.loads(run_cli(["--no-cache", "due", "--all", "--json"], tmp_path).stdout)[0][
+        "name"] == "Anna"
