@@ -25,19 +25,22 @@ from .actions import (
 )
 from .atomic import create_file_exclusive
 from .config import CONFIG_NAME, default_config_text
+from .drafts import dates_phrase, draft_for_check_in, trip_draft
 from .errors import ConfigError, InvalidValue, VaultnetzError
 from .index import Vault, find_contact, find_vault, load_vault
-from .model import CheckIn, Schedule
+from .model import CheckIn, Contact, Schedule
 from .report import (
     cadence_words,
     check_in_json,
     contact_json,
     interaction_text,
     review_json,
+    text,
     why_now,
     work_text,
 )
 from .schedule import next_birthday, review, schedule, standing_of
+from .trips import city_matches, near, upcoming_trip
 from .values import parse_date_or_duration
 from .vcs import history
 from .version import __version__
@@ -235,7 +238,48 @@ def _describe_line(check_in: CheckIn, state: State) -> list[str]:
         context.insert(0, f"last: {last}")
     if context:
         lines.append("            " + " · ".join(context))
+    vault = state.vault()
+    trip = upcoming_trip(contact, vault.trips, state.today, vault.config)
+    if trip is not None:
+        lines.append("            " + text(vault.config.language, "trip_line", city=trip.city,
+                                            dates=dates_phrase(trip.start, trip.end,
+                                                               vault.config.language)))
     return lines
+
+
+def _trip_json(state: State, contact: Contact) -> dict[str, str] | None:
+    vault = state.vault()
+    trip = upcoming_trip(contact, vault.trips, state.today, vault.config)
+    if trip is None:
+        return None
+    return {"city": trip.city, "from": trip.start.isoformat(), "to": trip.end.isoformat(),
+            "path": trip.path}
+
+
+def _check_in_json(state: State, check_in: CheckIn) -> dict[str, Any]:
+    data = check_in_json(check_in)
+    data["draft"] = draft_for_check_in(check_in, state.vault().config)
+    data["trip"] = _trip_json(state, check_in.contact)
+    return data
+
+
+def _print_plan(state: State, check_ins: list[CheckIn], weeks: int, as_json: bool) -> None:
+    """How the check-ins spread over the coming weeks (Monday to Sunday)."""
+    monday = state.today - timedelta(days=state.today.weekday())
+    rows: list[dict[str, Any]] = []
+    for week in range(weeks):
+        start = monday + timedelta(weeks=week)
+        end = start + timedelta(days=6)
+        names = [c.contact.name for c in check_ins if start <= c.due <= end]
+        rows.append({"week": start.isoformat(), "count": len(names), "names": names})
+    later = sum(1 for c in check_ins if c.due > monday + timedelta(weeks=weeks, days=-1))
+    if as_json:
+        _json(rows)
+        return
+    for row in rows:
+        shown = ", ".join(row["names"][:8]) + (" …" if len(row["names"]) > 8 else "")
+        click.echo(f"week of {row['week']}: {row['count']:>3}  {shown}".rstrip())
+    click.echo(f"later: {later}")
 
 
 def _filter(check_ins: Iterable[CheckIn], tag: str | None) -> list[CheckIn]:
@@ -251,24 +295,30 @@ def _filter(check_ins: Iterable[CheckIn], tag: str | None) -> list[CheckIn]:
 @click.option("--all", "all_", is_flag=True, help="List every scheduled check-in.")
 @click.option("--tag", metavar="TAG", help="Only contacts with this tag.")
 @click.option("--limit", type=click.IntRange(min=1), metavar="N", help="At most N check-ins.")
+@click.option("--plan", "plan_weeks", type=click.IntRange(min=1), metavar="WEEKS",
+              help="Show how the check-ins spread over the next WEEKS weeks.")
 @click.option("--json", "as_json", is_flag=True, help="Output JSON.")
 @click.pass_obj
 def due(state: State, within: int | None, all_: bool, tag: str | None, limit: int | None,
-        as_json: bool) -> None:
-    """Check-ins due today (after spreading them by max_per_day).
+        plan_weeks: int | None, as_json: bool) -> None:
+    """Check-ins due today (after spreading them by max_per_day and max_per_week).
 
     \b
     Example:
       vaultnetz due --within 7
       vaultnetz due --all --json
+      vaultnetz due --plan 8
     """
     plan = state.schedule()
+    if plan_weeks:
+        _print_plan(state, _filter(plan.check_ins, tag), plan_weeks, as_json)
+        return
     last_day = state.today + timedelta(days=within or 0)
     chosen = [c for c in plan.check_ins if all_ or c.due <= last_day]
     chosen = _filter(chosen, tag)[:limit]
     state.warn_skipped()
     if as_json:
-        _json([check_in_json(c) for c in chosen])
+        _json([_check_in_json(state, c) for c in chosen])
         return
     if not chosen:
         upcoming = _filter(plan.check_ins, tag)
@@ -305,7 +355,10 @@ def show(state: State, name: str, as_json: bool) -> None:
         contact, state.today, vault.config.max_attempts)
     check_in = next((c for c in plan.check_ins if c.contact.path == contact.path), None)
     if as_json:
-        _json(contact_json(contact, standing, check_in, state.today, vault.config))
+        data = contact_json(contact, standing, check_in, state.today, vault.config)
+        data["draft"] = draft_for_check_in(check_in, vault.config) if check_in else None
+        data["trip"] = _trip_json(state, contact)
+        _json(data)
         return
     config = vault.config
     out = [f"{contact.name}  ({contact.path})"]
@@ -348,6 +401,16 @@ def show(state: State, name: str, as_json: bool) -> None:
             when += f", {check_in.overdue_days} days overdue"
         out.append(when)
         out.append("  " + why_now(check_in, config))
+        out.append("")
+        out.append("Draft:")
+        out.append("  " + draft_for_check_in(check_in, config))
+    trip = upcoming_trip(contact, vault.trips, state.today, config)
+    if trip is not None and not standing.one_sided and contact.status == "active":
+        out.append("")
+        out.append(text(config.language, "trip_line", city=trip.city,
+                        dates=dates_phrase(trip.start, trip.end, config.language)) +
+                   f"  [{trip.path}]")
+        out.append("  " + trip_draft(contact, trip.city, trip.start, trip.end, config))
     elif contact.status != "active":
         out.append(f"No check-ins: the contact is {contact.status}.")
     elif standing.one_sided:
@@ -401,7 +464,7 @@ def check(state: State, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Output JSON.")
 @click.pass_obj
 def review_command(state: State, as_json: bool) -> None:
-    """One-sided, long-silent and paused contacts: let go, or revive?
+    """One-sided, repeatedly declined, long-silent and paused contacts: let go, or revive?
 
     Nothing is archived for you; each entry says which command would do it.
 
@@ -417,10 +480,11 @@ def review_command(state: State, as_json: bool) -> None:
         _json([review_json(item) for item in items])
         return
     if not items:
-        click.echo("Nothing to review: no one-sided, long-silent or paused contacts.")
+        click.echo("Nothing to review: no one-sided, declined, long-silent or paused contacts.")
         return
     titles = {
         "one-sided": "One-sided (reminders stopped: never be pushy)",
+        "declined": "Said no more than once (a no is fine; maybe let it rest)",
         "long-silent": f"Long silent (no contact for over {vault.config.let_go_after.text})",
         "paused": "Paused",
     }
@@ -811,3 +875,60 @@ def user_config_dir() -> Path:
     import platformdirs
 
     return Path(platformdirs.user_config_dir("vaultnetz", appauthor=False))
+
+
+# --------------------------------------------------------------------------- near
+
+
+@main.command(name="near")
+@click.argument("city")
+@click.option("--from", "from_text", metavar="YYYY-MM-DD", help="First day you are there.")
+@click.option("--to", "to_text", metavar="YYYY-MM-DD", help="Last day you are there.")
+@click.option("--json", "as_json", is_flag=True, help="Output JSON.")
+@click.pass_obj
+def near_command(state: State, city: str, from_text: str | None, to_text: str | None,
+                 as_json: bool) -> None:
+    """Trip planning: whom to ask for a coffee in CITY, most due first, with a draft.
+
+    Without --from, the dates of an upcoming trip note to CITY are used, if any.
+
+    \b
+    Example:
+      vaultnetz near München --from 2026-12-03 --to 2026-12-05
+    """
+    vault = state.vault()
+    config = vault.config
+    start = parse_day(from_text, "--from") if from_text else None
+    end = parse_day(to_text, "--to") if to_text else start
+    if start is not None and end is not None and end < start:
+        raise InvalidValue(f"--to {end.isoformat()} is before --from {start.isoformat()}",
+                           "swap the dates")
+    if start is None:
+        trip = next((t for t in sorted(vault.trips, key=lambda t: t.start)
+                     if t.end >= state.today and city_matches(t.city, city, config)), None)
+        if trip is not None:
+            start, end = trip.start, trip.end
+    people = near(vault.contacts, state.schedule(), city, config)
+    state.warn_skipped()
+    rows = []
+    for contact, check_in in people:
+        row = check_in_json(check_in)
+        row["draft"] = trip_draft(contact, city, start, end, config)
+        rows.append(row)
+    if as_json:
+        _json(rows)
+        return
+    when = dates_phrase(start, end, config.language)
+    if not rows:
+        click.echo(f"Nobody to ask in {city} ({when}).")
+        return
+    noun = "person" if len(rows) == 1 else "people"
+    click.echo(f"{city} ({when}): {len(rows)} {noun} to ask, most due first; "
+               "a no is always fine.")
+    for (contact, check_in), row in zip(people, rows, strict=True):
+        click.echo("")
+        overdue = f", {check_in.overdue_days} days overdue" if check_in.overdue_days else ""
+        context = " · ".join(x for x in (contact.city, contact.met_via) if x)
+        click.echo(f"{contact.name} (due {check_in.original_due.isoformat()}{overdue})"
+                   + (f" · {context}" if context else ""))
+        click.echo(f"  {row['draft']}")

@@ -65,6 +65,47 @@ def _positive_int(value: Any) -> int:
     return value
 
 
+def _non_negative_int(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError("expected a whole number of at least 0")
+    return value
+
+
+TEMPLATE_NAMES = ("checkin", "checkin_plain", "never", "never_plain", "attempt", "declined",
+                  "trip")
+TEMPLATE_FIELDS = ("first_name", "name", "city", "dates", "last_topic", "met_via")
+
+
+def _template_table(value: Any) -> dict[str, str]:
+    if not isinstance(value, dict):
+        raise ValueError("expected a table of draft name = text")
+    out = {}
+    for name, text in value.items():
+        if name not in TEMPLATE_NAMES:
+            raise ValueError(f"unknown draft {name!r}; known: {', '.join(TEMPLATE_NAMES)}")
+        if not isinstance(text, str) or not text.strip():
+            raise ValueError(f"draft {name!r} must be text")
+        for field_name in re.findall(r"{(\w*)}", text):
+            if field_name not in TEMPLATE_FIELDS:
+                raise ValueError(f"draft {name!r} uses {{{field_name}}}; known: "
+                                 + ", ".join(f"{{{f}}}" for f in TEMPLATE_FIELDS))
+        out[name] = text
+    return out
+
+
+def _city_table(value: Any) -> dict[str, tuple[str, ...]]:
+    if not isinstance(value, dict):
+        raise ValueError('expected a table of city = ["other", "names"]')
+    out = {}
+    for city, names in value.items():
+        if isinstance(names, str):
+            names = [names]
+        if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+            raise ValueError(f"{city!r}: expected a list of names")
+        out[str(city)] = tuple(names)
+    return out
+
+
 def _bool(value: Any) -> bool:
     if not isinstance(value, bool):
         raise ValueError("expected true or false")
@@ -142,6 +183,9 @@ KEYS: tuple[Key, ...] = (
         "After a no (#declined), try again this much later.", 'declined_backoff = "3m"'),
     Key("max_per_day", 3, _positive_int, "a whole number ≥ 1",
         "At most this many check-ins on one day; the rest wait for the next days."),
+    Key("max_per_week", 0, _non_negative_int, "a whole number ≥ 0 (0: no weekly limit)",
+        "At most this many check-ins in one calendar week (Monday to Sunday), so that a "
+        "large backlog becomes a gentle drip; 0 means no weekly limit."),
     Key("let_go_after", Cadence(24, "months", "2y"), parse_cadence, CADENCE_ACCEPTED,
         "`review` lists contacts silent for longer than this as candidates to let go.",
         'let_go_after = "2y"'),
@@ -164,6 +208,18 @@ KEYS: tuple[Key, ...] = (
         "Commit every write to the vault's git repository (like --commit)."),
     Key("max_note_size", 2_000_000, _positive_int, "a number of bytes ≥ 1",
         "Notes larger than this are skipped with a warning."),
+    Key("trip_folders", ("Trips",), _str_list, "a list of folder names",
+        "Folders whose notes with front-matter `city`, `from` and `to` are trips."),
+    Key("trip_lead_days", 7, _non_negative_int, "a whole number of days ≥ 0",
+        "The feed reminds you this many days before a trip whom to ask for a coffee."),
+    Key("city_aliases", {}, _city_table, "a table of city = [other names]",
+        "Other names of a city for `near` and trips; case, accents and umlauts never matter.",
+        '[city_aliases]\n# "München" = ["Munich", "Monaco di Baviera"]'),
+    Key("templates", {}, _template_table, "a table of draft name = text",
+        "Your own message drafts (checkin, checkin_plain, never, never_plain, attempt, "
+        "declined, trip) with {first_name}, {name}, {city}, {dates}, {last_topic}, {met_via}.",
+        '[templates]\n# trip = "Hi {first_name}, I am in {city} {dates}. Coffee? '
+        'No worries if not."'),
     Key("fields", {}, _field_table, "a table of field = front-matter key",
         "Rename front-matter keys, e.g. last_contact = \"last-seen\".",
         '[fields]\n# last_contact = "last-seen"'),
@@ -181,6 +237,7 @@ class Config:
     max_attempts: int = 3
     declined_backoff: Cadence = Cadence(3, "months", "3m")
     max_per_day: int = 3
+    max_per_week: int = 0
     let_go_after: Cadence = Cadence(24, "months", "2y")
     log_heading: str = "Log"
     horizon_days: int = 365
@@ -192,6 +249,10 @@ class Config:
     agenda_note: str = ""
     git_commit: bool = False
     max_note_size: int = 2_000_000
+    trip_folders: tuple[str, ...] = ("Trips",)
+    trip_lead_days: int = 7
+    city_aliases: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    templates: dict[str, str] = field(default_factory=dict)
     fields: dict[str, str] = field(default_factory=dict)
 
     def key(self, field_name: str) -> str:

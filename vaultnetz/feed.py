@@ -15,10 +15,12 @@ from urllib.parse import quote
 from icalendar import Alarm, Calendar, Event, vDuration, vRecur
 
 from .config import Config
+from .drafts import dates_phrase, draft_for_check_in, trip_draft
 from .index import Vault
 from .model import Birthday, CheckIn, Contact, Schedule
 from .report import interaction_text, text, why_now, work_text
 from .schedule import gets_birthday
+from .trips import Trip, near
 from .version import __version__
 
 PRODID = f"-//vaultnetz//vaultnetz {__version__}//EN"
@@ -26,7 +28,11 @@ PRODID = f"-//vaultnetz//vaultnetz {__version__}//EN"
 
 def uid_for(contact: Contact, kind: str) -> str:
     """Stable across rebuilds and date changes, opaque: no name, no path in the clear."""
-    digest = hashlib.sha256(f"vaultnetz\0{kind}\0{contact.path}".encode()).hexdigest()
+    return _uid(kind, contact.path)
+
+
+def _uid(kind: str, path: str) -> str:
+    digest = hashlib.sha256(f"vaultnetz\0{kind}\0{path}".encode()).hexdigest()
     return f"{digest[:32]}@vaultnetz"
 
 
@@ -53,17 +59,21 @@ def _categories(contact: Contact) -> list[str]:
 
 
 def _base_event(contact: Contact, kind: str, summary: str, url: str) -> Event:
+    event = _event(uid_for(contact, kind), _stamp(contact), summary, url)
+    categories = _categories(contact)
+    if categories:
+        event.add("categories", categories)
+    return event
+
+
+def _event(uid: str, stamp: datetime, summary: str, url: str) -> Event:
     event = Event()
-    stamp = _stamp(contact)
-    event.add("uid", uid_for(contact, kind))
+    event.add("uid", uid)
     event.add("dtstamp", stamp)
     event.add("last-modified", stamp)
     event.add("summary", summary)
     event.add("transp", "TRANSPARENT")
     event.add("url", url)
-    categories = _categories(contact)
-    if categories:
-        event.add("categories", categories)
     return event
 
 
@@ -103,11 +113,34 @@ def check_in_event(check_in: CheckIn, vault_name: str, config: Config) -> Event:
         lines.append(text(lang, "work", text=work_text(contact)))
     if check_in.standing.open_attempts:
         lines.append(text(lang, "attempts", n=len(check_in.standing.open_attempts)))
+    lines.append(text(lang, "draft", text=draft_for_check_in(check_in, config)))
     lines.append(text(lang, "note", url=url))
     event.add("description", "\n".join(lines))
     alarm = _alarm(config, summary)
     if alarm is not None:
         event.add_component(alarm)
+    return event
+
+
+def trip_event(trip: Trip, day: date, people: list[tuple[Contact, CheckIn]], vault_name: str,
+               config: Config) -> Event:
+    """A reminder before a trip: whom to ask for a coffee there, each with a draft."""
+    lang = config.language
+    url = obsidian_url(vault_name, trip.path)
+    dates = dates_phrase(trip.start, trip.end, lang)
+    summary = text(lang, "trip_summary", city=trip.city, n=len(people))
+    stamp = max((c.last_contact or _NO_DATE for _, c in people), default=_NO_DATE)
+    event = _event(_uid("trip", trip.path), datetime(stamp.year, stamp.month, stamp.day,
+                                                      tzinfo=UTC), summary, url)
+    event.add("dtstart", day)
+    event.add("dtend", day + timedelta(days=1))
+    lines = [text(lang, "trip_intro", city=trip.city, dates=dates)]
+    for contact, _ in people:
+        lines.append("")
+        lines.append(f"{contact.name} ({obsidian_url(vault_name, contact.path)})")
+        lines.append(trip_draft(contact, trip.city, trip.start, trip.end, config))
+    lines += ["", text(lang, "note", url=url)]
+    event.add("description", "\n".join(lines))
     return event
 
 
@@ -167,8 +200,7 @@ def build_calendar(
     horizon = plan.today + timedelta(days=horizon_days or config.horizon_days)
     chosen: list[tuple[date, str, bytes]] = []
 
-    def add(kind: str, contact: Contact, item: object, start: date,
-            make: Callable[[], Event]) -> None:
+    def add(kind: str, uid: str, item: object, start: date, make: Callable[[], Event]) -> None:
         key = _event_key(kind, item, vault.name, config)
         data = store.get(key)
         if data is None:
@@ -176,17 +208,27 @@ def build_calendar(
             store[key] = data
         if used is not None:
             used.add(key)
-        chosen.append((start, uid_for(contact, kind), data))
+        chosen.append((start, uid, data))
 
     for check_in in plan.check_ins:
         if check_in.due <= horizon and _has_tag(check_in.contact, tag):
-            add("check-in", check_in.contact, check_in, check_in.due,
+            add("check-in", uid_for(check_in.contact, "check-in"), check_in, check_in.due,
                 functools.partial(check_in_event, check_in, vault.name, config))
     if config.birthdays:
         for contact in _birthday_contacts(vault.contacts, plan, tag):
             assert contact.birthday is not None
-            add("birthday", contact, contact, _birthday_start(contact.birthday),
+            add("birthday", uid_for(contact, "birthday"), contact,
+                _birthday_start(contact.birthday),
                 functools.partial(birthday_event, contact, vault.name, config))
+    for trip in vault.trips:
+        day = max(trip.start - timedelta(days=config.trip_lead_days), plan.today)
+        if trip.end < plan.today or day > horizon:
+            continue
+        people = [(c, ci) for c, ci in near(vault.contacts, plan, trip.city, config)
+                  if _has_tag(c, tag)]
+        if people:
+            add("trip", _uid("trip", trip.path), (trip, day, people), day,
+                functools.partial(trip_event, trip, day, people, vault.name, config))
     name = config.calendar_name if not tag else f"{config.calendar_name} ({tag})"
     chosen.sort(key=lambda item: (item[0], item[1]))
     return _calendar_head(name) + b"".join(data for _, _, data in chosen) + _CALENDAR_END

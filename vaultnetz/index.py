@@ -17,6 +17,7 @@ from .config import CONFIG_NAME, Config, load_config
 from .errors import AmbiguousContact, ContactNotFound, VaultnetzError
 from .model import Contact, Interaction, Problem
 from .notes import Note, link_key, parse_note, too_large, walk_notes
+from .trips import Trip, in_trip_folder, trip_from_note
 from .values import ISO_DATE, parse_birthday, parse_cadence, parse_date
 
 
@@ -28,6 +29,7 @@ class Vault:
     problems: tuple[Problem, ...]
     note_count: int
     broken_contacts: tuple[str, ...] = ()  # paths of contact notes skipped for errors
+    trips: tuple[Trip, ...] = ()
 
     @functools.cached_property
     def name(self) -> str:
@@ -272,6 +274,7 @@ def build_vault(root: Path, config: Config, notes: list[Note], extra: list[Probl
     contacts: list[Contact] = []
     broken: list[str] = []
     dated: list[tuple[Note, date]] = []
+    trips: list[Trip] = []
     for note in notes:
         problems.extend(note.problems)
         if not note.ok:
@@ -287,13 +290,18 @@ def build_vault(root: Path, config: Config, notes: list[Note], extra: list[Probl
                 broken.append(note.path)
             else:
                 contacts.append(contact)
+        elif in_trip_folder(note.path, config):
+            trip, trip_problems = trip_from_note(note, config)
+            problems.extend(trip_problems)
+            if trip is not None:
+                trips.append(trip)
         day = note_date(note, config)
         if day is not None and note.links:
             dated.append((note, day))
     final = attach_mentions(tuple(contacts), dated)
     problems.extend(duplicate_problems(final))
     problems.sort(key=lambda p: (p.path, p.line or 0, p.code))
-    return Vault(root, config, final, tuple(problems), len(notes), tuple(broken))
+    return Vault(root, config, final, tuple(problems), len(notes), tuple(broken), tuple(trips))
 
 
 class NoteIndex:

@@ -30,6 +30,11 @@ _TEXTS = {
         "work": "Work: {text}",
         "attempts": "Open attempts: {n}",
         "note": "Note: {url}",
+        "draft": "Draft: {text}",
+        "trip_summary": "{city} trip: {n} people to ask",
+        "trip_intro": "You will be in {city} {dates}. Whom to ask for a coffee, most due "
+                      "first; a no is always fine:",
+        "trip_line": "Trip: {city} {dates}",
     },
     "de": {
         "summary": "Melde dich bei {name}",
@@ -49,6 +54,11 @@ _TEXTS = {
         "work": "Arbeit: {text}",
         "attempts": "Offene Versuche: {n}",
         "note": "Notiz: {url}",
+        "draft": "Entwurf: {text}",
+        "trip_summary": "Reise nach {city}: {n} Personen fragen",
+        "trip_intro": "Du bist {dates} in {city}. Wen du auf einen Kaffee fragen kannst, die "
+                      "Fälligsten zuerst; ein Nein ist immer in Ordnung:",
+        "trip_line": "Reise: {city} {dates}",
     },
 }
 

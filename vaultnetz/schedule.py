@@ -101,11 +101,17 @@ class _Pending:
     standing: Standing
 
 
-def smooth(pending: list[_Pending], today: date, max_per_day: int) -> list[tuple[_Pending, date]]:
-    """Day by day from today, each day takes the most urgent of those whose date has come."""
+def smooth(pending: list[_Pending], today: date, max_per_day: int, max_per_week: int = 0
+           ) -> list[tuple[_Pending, date]]:
+    """Day by day from today, each day takes the most urgent of those whose date has come.
+
+    With ``max_per_week``, a calendar week (Monday to Sunday) takes no more than that;
+    a full week sends the rest on to the next Monday.
+    """
     queue = sorted(pending, key=lambda p: p.ready)
     heap: list[tuple[tuple[object, ...], int, _Pending]] = []
     placed: list[tuple[_Pending, date]] = []
+    week_counts: dict[date, int] = {}
     day = today
     i = 0
     while i < len(queue) or heap:
@@ -114,7 +120,16 @@ def smooth(pending: list[_Pending], today: date, max_per_day: int) -> list[tuple
         while i < len(queue) and queue[i].ready <= day:
             heapq.heappush(heap, (queue[i].key, i, queue[i]))
             i += 1
-        for _ in range(min(max_per_day, len(heap))):
+        capacity = max_per_day
+        if max_per_week:
+            monday = day - timedelta(days=day.weekday())
+            left = max_per_week - week_counts.get(monday, 0)
+            if left <= 0:
+                day = monday + timedelta(days=7)
+                continue
+            capacity = min(capacity, left)
+            week_counts[monday] = week_counts.get(monday, 0) + min(capacity, len(heap))
+        for _ in range(min(capacity, len(heap))):
             placed.append((heapq.heappop(heap)[2], day))
         day += timedelta(days=1)
     return placed
@@ -138,7 +153,7 @@ def schedule(contacts: Iterable[Contact], today: date, config: Config) -> Schedu
     check_ins = [
         CheckIn(p.contact, p.original, day, p.reason, p.standing,
                 max(0, (today - p.original).days))
-        for p, day in smooth(pending, today, config.max_per_day)
+        for p, day in smooth(pending, today, config.max_per_day, config.max_per_week)
     ]
     return Schedule(today, tuple(check_ins), standings)
 
@@ -163,7 +178,7 @@ class ReviewItem:
     """A contact to let go of or to revive, and why."""
 
     contact: Contact
-    category: str  # "one-sided", "long-silent", "paused"
+    category: str  # "one-sided", "declined", "long-silent", "paused"
     detail: str
     standing: Standing
     suggestion: str
@@ -172,7 +187,7 @@ class ReviewItem:
 def review(
     contacts: Iterable[Contact], today: date, config: Config, standings: dict[str, Standing]
 ) -> list[ReviewItem]:
-    """One-sided, long-silent and paused contacts: candidates to let go of or revive.
+    """One-sided, repeatedly declined, long-silent and paused contacts: let go, or revive?
 
     Nothing is archived here: the user decides (the seeds: keep the good, let
     go of the rest, honestly).
@@ -199,13 +214,23 @@ def review(
                 f"vaultnetz snooze {quoted} 6m"))
             continue
         last = standing.last_contact
+        declines = [i for i in contact.interactions if i.kind == "declined"
+                    and i.day <= today and (last is None or i.day > last.day)]
+        if len(declines) >= 2:
+            items.append(ReviewItem(
+                contact, "declined",
+                f"{len(declines)} polite no's in a row since "
+                f"{min(i.day for i in declines).isoformat()}",
+                standing,
+                f"vaultnetz archive {quoted}  or give it time: vaultnetz snooze {quoted} 6m"))
+            continue
         if last is not None and last.day < silent_before and standing.planned is None:
             items.append(ReviewItem(
                 contact, "long-silent",
                 f"no contact since {last.day.isoformat()} (over {config.let_go_after.text})",
                 standing,
                 f"vaultnetz archive {quoted}  or reach out: vaultnetz show {quoted}"))
-    order = {"one-sided": 0, "long-silent": 1, "paused": 2}
+    order = {"one-sided": 0, "declined": 1, "long-silent": 2, "paused": 3}
     items.sort(key=lambda r: (order[r.category], r.contact.name.casefold(), r.contact.path))
     return items
 

@@ -43,8 +43,14 @@ def contacts(draw: st.DrawFn) -> list[Contact]:
     return out
 
 
-configs = st.builds(lambda per_day, attempts: Config(max_per_day=per_day, max_attempts=attempts),
-                    st.integers(1, 4), st.integers(1, 4))
+configs = st.builds(
+    lambda per_day, attempts, per_week: Config(max_per_day=per_day, max_attempts=attempts,
+                                               max_per_week=per_week),
+    st.integers(1, 4), st.integers(1, 4), st.sampled_from([0, 0, 1, 2, 5, 9]))
+
+
+def monday(day: date) -> date:
+    return day - timedelta(days=day.weekday())
 
 
 @settings(max_examples=200, deadline=None)
@@ -54,6 +60,9 @@ def test_smoothing_caps_each_day_and_never_moves_earlier(people: list[Contact], 
     plan = schedule(people, TODAY, config)
     per_day = Counter(c.due for c in plan.check_ins)
     assert all(n <= config.max_per_day for n in per_day.values())
+    if config.max_per_week:
+        per_week = Counter(monday(c.due) for c in plan.check_ins)
+        assert all(n <= config.max_per_week for n in per_week.values())
     for check_in in plan.check_ins:
         assert check_in.due >= max(check_in.original_due, TODAY)
         assert check_in.overdue_days == max(0, (TODAY - check_in.original_due).days)
@@ -78,12 +87,29 @@ def test_no_day_is_left_idle_while_check_ins_wait(people: list[Contact], config:
     """A check-in is only pushed past its date when every day in between is full."""
     plan = schedule(people, TODAY, config)
     per_day = Counter(c.due for c in plan.check_ins)
+    per_week = Counter(monday(c.due) for c in plan.check_ins)
     for check_in in plan.check_ins:
         start = max(check_in.original_due, TODAY)
         day = start
         while day < check_in.due:
-            assert per_day[day] == config.max_per_day
+            week_full = bool(config.max_per_week) and per_week[monday(day)] >= config.max_per_week
+            assert per_day[day] == config.max_per_day or week_full
             day += timedelta(days=1)
+
+
+@settings(max_examples=200, deadline=None)
+@given(contacts(), configs)
+def test_the_most_urgent_ready_check_ins_go_first(people: list[Contact], config: Config) -> None:
+    """Nobody who was ready on a day is placed later than a less urgent one placed that day."""
+    from vaultnetz.schedule import urgency
+
+    plan = schedule(people, TODAY, config)
+    keyed = [(c, urgency(c.contact, c.original_due, c.standing)) for c in plan.check_ins]
+    for placed, placed_key in keyed:
+        for other, other_key in keyed:
+            ready = max(other.original_due, TODAY)
+            if ready <= placed.due < other.due:
+                assert placed_key < other_key
 
 
 @settings(max_examples=300, deadline=None)

@@ -85,9 +85,10 @@ def test_one_event_per_check_in_on_the_smoothed_date(sample_copy: Path) -> None:
         assert str(event["transp"]) == "TRANSPARENT"
         assert check_in.contact.name in str(event["summary"])
         assert str(event["url"]).startswith("obsidian://open?vault=sample-vault&file=")
-    # What is left are the birthdays; none for paused, archived or one-sided contacts.
+    # What is left are the trip and the birthdays; none for paused, archived or one-sided.
     names = sorted(str(e["summary"]) for e in by_uid.values())
-    assert names == ["Birthday: Anna Berger", "Birthday: Elif Yılmaz", "Birthday: Lea Wagner"]
+    assert names == ["Birthday: Anna Berger", "Birthday: Elif Yılmaz", "Birthday: Lea Wagner",
+                     "Munich trip: 3 people to ask"]
 
 
 def test_calendar_properties(sample_copy: Path) -> None:
