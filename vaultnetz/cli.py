@@ -932,3 +932,95 @@ def near_command(state: State, city: str, from_text: str | None, to_text: str | 
         click.echo(f"{contact.name} (due {check_in.original_due.isoformat()}{overdue})"
                    + (f" · {context}" if context else ""))
         click.echo(f"  {row['draft']}")
+
+
+# --------------------------------------------------------------------------- import / export
+
+
+@main.command(name="import")
+@click.argument("source", type=click.Choice(["linkedin", "google", "vcard"]))
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Print exactly what would happen; write nothing.")
+@click.option("--merge", is_flag=True,
+              help="Add fields that matched contacts lack (never changes what is there).")
+@click.option("--tag", "tags", metavar="TAG", multiple=True,
+              help="Add this tag to every imported contact (repeatable).")
+@click.pass_obj
+def import_command(state: State, source: str, file: Path, dry_run: bool, merge: bool,
+                   tags: tuple[str, ...]) -> None:
+    """Bring contacts in from LinkedIn, Google Contacts or a vCard file.
+
+    New people become notes in the first people folder, with no last contact, so
+    they queue up gently. Existing contacts (same email, name or alias) are never
+    overwritten.
+
+    \b
+    Example:
+      vaultnetz import linkedin Connections.csv --dry-run
+      vaultnetz import google contacts.csv --tag google-2026
+      vaultnetz import vcard contacts.vcf --merge
+    """
+    from .imports import READERS, apply_import, plan_import
+
+    vault = state.vault()
+    people = READERS[source](file)
+    plan = plan_import(vault, people, extra_tags=tags)
+    cadence = vault.config.import_cadence.text
+    for rel, person in plan.create:
+        detail = ", ".join(x for x in (*person.emails[:1], person.company, person.city) if x)
+        click.echo(f"{'would create' if dry_run else 'create'} {rel}"
+                   + (f"  ({detail})" if detail else ""))
+    for contact, person, how, fields in plan.matched:
+        extra = ""
+        if merge and fields:
+            extra = f"; {'would add' if dry_run else 'add'} " + ", ".join(fields)
+        click.echo(f"matched {contact.path} ({how}: {person.name}){extra}")
+    for name in plan.skipped:
+        click.echo(f"skipped {name!r} (no usable name)")
+    if dry_run:
+        click.echo(f"dry run: {len(plan.create)} new, {len(plan.matched)} matched, "
+                   f"{len(plan.skipped)} skipped; nothing was written", err=True)
+        return
+    total = len(plan.create) + (len(plan.matched) if merge else 0)
+    show_bar = total > 200 and sys.stderr.isatty()
+    with click.progressbar(length=total, label="importing", file=sys.stderr) if show_bar \
+            else _NoBar() as bar:
+        result = apply_import(vault, plan, cadence=cadence, merge=merge, progress=bar.update)
+    click.echo(f"{len(result.created)} new, {result.matched} matched"
+               + (f" ({len(result.merged)} merged)" if merge else "")
+               + f", {len(result.skipped)} skipped", err=True)
+
+
+class _NoBar:
+    def __enter__(self) -> _NoBar:
+        return self
+
+    def __exit__(self, *args: object) -> None:
+        return None
+
+    def update(self, n: int) -> None:
+        return None
+
+
+@main.command(name="export")
+@click.argument("format_", metavar="FORMAT", type=click.Choice(["vcard"]))
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
+              help="Write to FILE (atomically) instead of stdout.")
+@click.pass_obj
+def export_command(state: State, format_: str, output: Path | None) -> None:
+    """Export every active contact as one vCard 4.0 file.
+
+    \b
+    Example:
+      vaultnetz export vcard -o contacts.vcf
+    """
+    from .atomic import write_atomic
+    from .imports import export_vcard
+
+    text = export_vcard(state.vault())
+    state.warn_skipped()
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    write_atomic(output, text.encode("utf-8"))
+    click.echo(f"wrote {output} ({text.count('BEGIN:VCARD')} contacts)", err=True)

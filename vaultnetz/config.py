@@ -204,6 +204,8 @@ KEYS: tuple[Key, ...] = (
     Key("agenda_note", "", _agenda, "a note path such as \"Check-ins.md\", or \"\"",
         "`watch` and `serve` keep this note listing today's and this week's check-ins; "
         "empty means none. It is never read as input."),
+    Key("import_cadence", Cadence(6, "months", "6m"), parse_cadence, CADENCE_ACCEPTED,
+        "The cadence given to contacts created by `import`.", 'import_cadence = "6m"'),
     Key("git_commit", False, _bool, "true or false",
         "Commit every write to the vault's git repository (like --commit)."),
     Key("max_note_size", 2_000_000, _positive_int, "a number of bytes ≥ 1",
@@ -247,6 +249,7 @@ class Config:
     language: str = "en"
     obsidian_vault: str = ""
     agenda_note: str = ""
+    import_cadence: Cadence = Cadence(6, "months", "6m")
     git_commit: bool = False
     max_note_size: int = 2_000_000
     trip_folders: tuple[str, ...] = ("Trips",)

@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 
 from .errors import NoteNotWritable
+from .fastmeta import load_front_matter
 from .notes import Note, find_log_section, parse_note, split_lines
 
 BOM = "\ufeff"
@@ -151,11 +152,19 @@ def set_front_matter(data: bytes, key: str, value: str, *, log_heading: str = "L
     after = _reparsed(result, log_heading, f"edit the note by hand: set {key}: {value}")
     expected = dict(before.meta)
     expected[key] = after.meta.get(key)
-    if after.meta != expected or _scalar(after.meta.get(key)) != value:
+    written = after.meta.get(key)
+    if after.meta != expected or (_scalar(written) != value and written != _yaml_value(value)):
         raise NoteNotWritable(
             f"cannot change {key!r} safely in this note's front-matter",
             f"edit the note by hand: set {key}: {value}")
     return result
+
+
+def _yaml_value(value: str) -> Any:
+    try:
+        return load_front_matter(f"k: {value}").get("k")
+    except yaml.YAMLError:
+        return None
 
 
 def _scalar(value: Any) -> str:

@@ -148,3 +148,60 @@ fileext = ".ics"
     second = sync()
     assert not any("Lea Wagner" in item for item in second)
     assert len(second) == count - 2
+
+
+KHARD_CONFIG = """\
+[addressbooks]
+[[book]]
+path = {path}
+[general]
+debug = no
+default_action = list
+editor = vim
+merge_editor = vimdiff
+[contact table]
+display = first_name
+group_by_addressbook = no
+reverse = no
+show_nicknames = no
+show_uids = yes
+sort = last_name
+localize_dates = yes
+preferred_phone_number_type = pref, cell, home
+preferred_email_address_type = pref, work, home
+[vcard]
+private_objects = Jabber,
+preferred_version = 4.0
+search_in_source_files = no
+skip_unparsable = no
+"""
+
+
+def test_khard_reads_every_exported_contact(sample_copy: Path, tmp_path: Path) -> None:
+    import re
+
+    from vaultnetz.imports import export_vcard
+    from vaultnetz.index import load_vault
+
+    khard = need("khard")
+    vault = load_vault(sample_copy)
+    text = export_vcard(vault)
+    book = tmp_path / "book"
+    book.mkdir()
+    cards = re.findall(r"BEGIN:VCARD.*?END:VCARD\r\n", text, re.S)
+    for i, card in enumerate(cards):  # khard reads a vdir: one card per file
+        (book / f"{i}.vcf").write_text(card, encoding="utf-8")
+    config = tmp_path / "khard.conf"
+    config.write_text(KHARD_CONFIG.format(path=book))
+    listed = subprocess.run([khard, "-c", str(config), "list", "--parsable"],
+                            env=clean_env(tmp_path), capture_output=True, text=True,
+                            check=False, timeout=120)
+    assert listed.returncode == 0, listed.stderr
+    names = sorted(line.split("\t")[1] for line in listed.stdout.splitlines())
+    assert names == sorted(c.name for c in vault.contacts if c.status == "active")
+    shown = subprocess.run([khard, "-c", str(config), "show", "--format", "yaml",
+                            "Anna Berger"], env=clean_env(tmp_path), capture_output=True,
+                           text=True, check=False, timeout=120)
+    assert shown.returncode == 0, shown.stderr
+    assert "anna.berger@example.org" in shown.stdout
+    assert "München" in shown.stdout
