@@ -16,7 +16,7 @@ import hashlib
 import json
 import os
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -95,13 +95,15 @@ def decode_note(text: str) -> Note:
     )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CachedNote:
+    """A cache entry's key fields; its JSON is fetched only when it is used."""
+
+    path: str
     size: int
     mtime_ns: int
     recorded_ns: int
     digest: str
-    data: str
 
     def matches(self, size: int, mtime_ns: int) -> bool:
         return self.size == size and self.mtime_ns == mtime_ns
@@ -176,22 +178,36 @@ class Cache:
             return []
 
     def notes(self) -> dict[str, CachedNote]:
-        rows = self._run("SELECT path, size, mtime_ns, recorded_ns, digest, data FROM notes")
-        return {row[0]: CachedNote(*row[1:]) for row in rows}
+        rows = self._run("SELECT path, size, mtime_ns, recorded_ns, digest FROM notes")
+        return {row[0]: CachedNote(*row) for row in rows}
 
-    def store_notes(self, rows: list[tuple[str, int, int, str, str]], keep: set[str]) -> None:
+    def iter_note_data(self) -> Iterator[tuple[str, str]]:
+        """(path, json) of every entry, streamed: the whole table at once would double peak
+        memory on a large vault."""
+        if self.db is None:
+            return
+        try:
+            yield from self.db.execute("SELECT path, data FROM notes")
+        except sqlite3.Error:
+            self.db = None
+
+    def store_notes(self, rows: list[tuple[str, int, int, str, str]]) -> None:
         """Store (path, size, mtime_ns, digest, json) rows read in this session."""
+        if rows:
+            self._write("INSERT OR REPLACE INTO notes VALUES (?, ?, ?, ?, ?, ?)",
+                        [(p, size, mtime, self.session_ns, dig, data)
+                         for p, size, mtime, dig, data in rows])
+
+    def forget_notes(self, paths: Iterable[str]) -> None:
+        """Drop the entries of notes that are gone."""
+        self._write("DELETE FROM notes WHERE path = ?", [(p,) for p in paths])
+
+    def _write(self, sql: str, rows: list[tuple[Any, ...]]) -> None:
         if self.db is None:
             return
         try:
             self.db.execute("BEGIN")
-            self.db.executemany(
-                "INSERT OR REPLACE INTO notes VALUES (?, ?, ?, ?, ?, ?)",
-                [(p, size, mtime, self.session_ns, dig, data)
-                 for p, size, mtime, dig, data in rows])
-            existing = {r[0] for r in self.db.execute("SELECT path FROM notes")}
-            gone = existing - keep
-            self.db.executemany("DELETE FROM notes WHERE path = ?", [(p,) for p in gone])
+            self.db.executemany(sql, rows)
             self.db.execute("COMMIT")
         except sqlite3.Error:
             with contextlib.suppress(sqlite3.Error):

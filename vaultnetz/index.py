@@ -328,6 +328,7 @@ class NoteIndex:
         self._notes: dict[str, Note] = {}
         self._walk_problems: list[Problem] = []
         self._vault: Vault | None = None
+        self._to_store: list[tuple[str, int, int, str, str]] = []
         self.parsed = 0  # notes parsed in the last refresh (for tests and benchmarks)
 
     def refresh(self, force: Iterable[str] = ()) -> bool:
@@ -338,9 +339,10 @@ class NoteIndex:
         forced = set(force)
         cached = self.cache.notes() if self.cache is not None and not self._notes else {}
         notes: dict[str, Note] = {}
+        fresh: dict[str, Note] = {}  # read or parsed in this refresh
+        from_cache: dict[str, os.stat_result] = {}  # current in the cache: decoded below
         walk_problems: list[Problem] = []
-        to_store: list[tuple[str, int, int, str, str]] = []
-        changed = False
+        self._to_store = []
         self.parsed = 0
         for rel, st, problem in walk_notes(self.root):
             if rel in self.ignore:
@@ -354,8 +356,28 @@ class NoteIndex:
                     and old.mtime_ns == st.st_mtime_ns):
                 notes[rel] = old
                 continue
-            changed = True
-            note, row = self._load(rel, st, cached.get(rel))
+            entry = cached.get(rel)
+            if entry is not None and entry.matches(st.st_size, st.st_mtime_ns) and entry.trusted:
+                from_cache[rel] = st
+                continue
+            note = self._read(rel, st, entry)
+            if note is None:
+                from_cache[rel] = st  # racy entry, but its content hash still matches
+            else:
+                fresh[rel] = note
+        if from_cache and self.cache is not None:
+            # One pass over the cache, decoding one entry at a time: bounded memory.
+            for path, text in self.cache.iter_note_data():
+                if path in from_cache:
+                    with contextlib.suppress(Exception):  # damaged: parsed again below
+                        fresh[path] = decode_note(text)
+        for rel, st in from_cache.items():
+            if rel not in fresh:  # missing or damaged in the cache: parse it
+                note = self._read(rel, st, None)
+                assert note is not None  # without a cache entry, always a note
+                fresh[rel] = note
+        for rel, note in fresh.items():
+            old = self._notes.get(rel)
             if self.keep_last_good and old is not None and old.ok and not note.ok \
                     and any(p.severity == "error" for p in note.problems):
                 # The watcher: a note saved half-way keeps its last good state, reported.
@@ -364,46 +386,46 @@ class NoteIndex:
                 continue
             self.stale.pop(rel, None)
             notes[rel] = note
-            if row is not None:
-                to_store.append(row)
         removed = self._notes.keys() - notes.keys()
         for gone in removed:
             self.stale.pop(gone, None)
-        changed = changed or bool(removed) or walk_problems != self._walk_problems
-        if self.cache is not None and (to_store or removed or cached.keys() - notes.keys()):
-            self.cache.store_notes(to_store, keep=set(notes))
+        changed = bool(fresh) or bool(removed) or walk_problems != self._walk_problems
+        if self.cache is not None:
+            self.cache.store_notes(self._to_store)
+            if removed or cached.keys() - notes.keys():
+                self.cache.forget_notes(cached.keys() - notes.keys() | removed)
+        self._to_store = []
         self._notes, self._walk_problems = notes, walk_problems
         if changed:
             self._vault = None
         return changed
 
-    def _load(self, rel: str, st: os.stat_result, entry: CachedNote | None
-              ) -> tuple[Note, tuple[str, int, int, str, str] | None]:
-        """A note from the cache when it is surely current, else read and parsed."""
+    def _read(self, rel: str, st: os.stat_result, entry: CachedNote | None) -> Note | None:
+        """Read and parse a note; None when its content matches the cache entry after all."""
         config = self.config
-        if entry is not None and entry.matches(st.st_size, st.st_mtime_ns) and entry.trusted:
-            with contextlib.suppress(Exception):  # a damaged entry is simply parsed again
-                return decode_note(entry.data), None
         if st.st_size > config.max_note_size:
             problem = too_large(rel, st.st_size, config.max_note_size)
-            return Note(rel, st.st_size, st.st_mtime_ns, {}, {}, (), (), (problem,), False), None
+            return Note(rel, st.st_size, st.st_mtime_ns, {}, {}, (), (), (problem,), False)
         try:
             data = (self.root / rel).read_bytes()
         except OSError as exc:
             problem = Problem(rel, None, "error", "unreadable", f"cannot read: {exc.strerror}",
                               "check the file's permissions")
-            return Note(rel, st.st_size, st.st_mtime_ns, {}, {}, (), (), (problem,), False), None
+            return Note(rel, st.st_size, st.st_mtime_ns, {}, {}, (), (), (problem,), False)
         content = digest(data)
         if entry is not None and entry.matches(st.st_size, st.st_mtime_ns) \
                 and entry.digest == content:
-            with contextlib.suppress(Exception):
-                return decode_note(entry.data), None
+            return None
         self.parsed += 1
         note = parse_note(rel, data, mtime_ns=st.st_mtime_ns, log_heading=config.log_heading,
-                          max_size=config.max_note_size)
+                          max_size=config.max_note_size, date_key=config.key("date"))
         encoded = encode_note(note) if self.cache is not None else None
-        row = (rel, st.st_size, st.st_mtime_ns, content, encoded) if encoded else None
-        return note, row
+        if encoded is not None and self.cache is not None:
+            self._to_store.append((rel, st.st_size, st.st_mtime_ns, content, encoded))
+            if len(self._to_store) >= 500:  # bounded memory on a cold start
+                self.cache.store_notes(self._to_store)
+                self._to_store = []
+        return note
 
     def vault(self) -> Vault:
         if self._vault is None:
@@ -416,7 +438,7 @@ class NoteIndex:
 
 def cache_fingerprint(config: Config) -> str:
     """The settings that change how a note parses: a change empties the cache."""
-    return f"{config.log_heading}\0{config.max_note_size}"
+    return f"{config.log_heading}\0{config.max_note_size}\0{config.key('date')}"
 
 
 def open_cache(cache_dir: Path, root: Path, config: Config) -> Cache:

@@ -16,7 +16,7 @@ PRIORITIES = ("high", "normal", "low")
 STATUSES = ("active", "paused", "archived")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Problem:
     """Something wrong in the vault or the config, reported by ``check``."""
 
@@ -45,7 +45,7 @@ class Problem:
         }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Cadence:
     """How often to check in: a number of days or of calendar months."""
 
@@ -82,7 +82,7 @@ class Cadence:
         return "every day" if self.amount == 1 else f"every {self.amount} days"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Birthday:
     month: int
     day: int
@@ -110,7 +110,7 @@ class Birthday:
         return date(year, self.month, self.day)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Interaction:
     """A dated entry: a log bullet, a mention in a dated note, or the front-matter field."""
 
@@ -122,7 +122,7 @@ class Interaction:
     line: int | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Contact:
     path: str  # relative to the vault, "/"-separated
     name: str
@@ -149,7 +149,7 @@ class Contact:
         return self.name.split()[0] if self.name.split() else self.name
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Standing:
     """What the interactions of one contact add up to on ``today``."""
 
@@ -160,7 +160,7 @@ class Standing:
     one_sided: bool
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CheckIn:
     contact: Contact
     original_due: date
@@ -175,7 +175,7 @@ class CheckIn:
         return lc.day if lc else None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Schedule:
     """Everything the scheduler worked out for a vault on one day."""
 

@@ -37,7 +37,7 @@ _TAG_ATTEMPT = re.compile(r"(?<![\w/])#attempt\b", re.IGNORECASE)
 _TAG_DECLINED = re.compile(r"(?<![\w/])#declined\b", re.IGNORECASE)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class LogEntry:
     day: date
     kind: InteractionKind
@@ -45,14 +45,14 @@ class LogEntry:
     line: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Link:
     target: str  # as written, without heading or display text
     line: int
     context: str  # the line it stands on, shortened
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Note:
     path: str  # relative to the vault, "/"-separated, as on disk
     size: int
@@ -67,8 +67,12 @@ class Note:
 
     @property
     def stem(self) -> str:
-        name = self.path.rsplit("/", 1)[-1]
-        return name[:-3] if name.lower().endswith(".md") else name
+        return _stem(self.path)
+
+
+def _stem(path: str) -> str:
+    name = path.rsplit("/", 1)[-1]
+    return name[:-3] if name.lower().endswith(".md") else name
 
 
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\n|\r)|[^\r\n]+$")
@@ -150,8 +154,13 @@ def parse_note(
     mtime_ns: int = 0,
     log_heading: str = "Log",
     max_size: int = 2_000_000,
+    date_key: str = "date",
 ) -> Note:
-    """Parse one note's bytes. Never raises for bad input."""
+    """Parse one note's bytes. Never raises for bad input.
+
+    Links are kept only for dated notes (a daily note, or front-matter ``date_key``):
+    only those count as mentions, and a large vault holds many links.
+    """
     problems: list[Problem] = []
 
     def fail(line: int | None, code: str, message: str, hint: str, severity: str = "error") -> Note:
@@ -222,7 +231,8 @@ def parse_note(
     has_heading = False
     if _heading_pattern(log_heading).search(text):  # most notes have no Log: skip the scan
         log, has_heading = _parse_log(path, lines, body_start, log_heading, problems)
-    links = tuple(_scan_links(lines)) if "[[" in text else ()
+    dated = ISO_DATE.match(_stem(path)) is not None or meta.get(date_key) is not None
+    links = tuple(_scan_links(lines)) if dated and "[[" in text else ()
     ok = not any(p.severity == "error" for p in problems)
     return Note(path, len(data), mtime_ns, meta, meta_lines, tuple(log), links,
                 tuple(problems), ok, has_heading)

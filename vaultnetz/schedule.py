@@ -91,7 +91,7 @@ def urgency(contact: Contact, original: date, standing: Standing) -> tuple[objec
     )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _Pending:
     ready: date
     key: tuple[object, ...]

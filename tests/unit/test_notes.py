@@ -115,9 +115,16 @@ def test_binary_empty_large_conflict() -> None:
     ],
 )
 def test_link_forms(line: str, target: str) -> None:
-    note = parse(f"text {line} more")
+    note = parse(f"text {line} more", path="Daily/2026-01-01.md")
     assert [link.target for link in note.links] == [target]
     assert note.links[0].line == 1
+
+
+def test_only_dated_notes_keep_links() -> None:
+    assert parse("[[Anna]]", path="Ideas.md").links == ()
+    assert len(parse("---\ndate: 2026-01-01\n---\n[[Anna]]", path="Ideas.md").links) == 1
+    assert len(parse("---\nwhen: 2026-01-01\n---\n[[Anna]]", path="Ideas.md",
+                     date_key="when").links) == 1
 
 
 def test_link_key_normalises() -> None:
