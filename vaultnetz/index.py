@@ -404,14 +404,14 @@ class NoteIndex:
         """Read and parse a note; None when its content matches the cache entry after all."""
         config = self.config
         if st.st_size > config.max_note_size:
-            problem = too_large(rel, st.st_size, config.max_note_size)
-            return Note(rel, st.st_size, st.st_mtime_ns, {}, {}, (), (), (problem,), False)
+            return Note.skipped(rel, st.st_size, st.st_mtime_ns,
+                                [too_large(rel, st.st_size, config.max_note_size)])
         try:
             data = (self.root / rel).read_bytes()
         except OSError as exc:
             problem = Problem(rel, None, "error", "unreadable", f"cannot read: {exc.strerror}",
                               "check the file's permissions")
-            return Note(rel, st.st_size, st.st_mtime_ns, {}, {}, (), (), (problem,), False)
+            return Note.skipped(rel, st.st_size, st.st_mtime_ns, [problem])
         content = digest(data)
         if entry is not None and entry.matches(st.st_size, st.st_mtime_ns) \
                 and entry.digest == content:

@@ -10,7 +10,7 @@ import functools
 import os
 import re
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -68,6 +68,11 @@ class Note:
     @property
     def stem(self) -> str:
         return _stem(self.path)
+
+    @classmethod
+    def skipped(cls, path: str, size: int, mtime_ns: int, problems: Iterable[Problem]) -> Note:
+        """A note that is not read as a note (an error or a warning says why)."""
+        return cls(path, size, mtime_ns, {}, {}, (), (), tuple(problems), ok=False)
 
 
 def _stem(path: str) -> str:
@@ -165,14 +170,13 @@ def parse_note(
 
     def fail(line: int | None, code: str, message: str, hint: str, severity: str = "error") -> Note:
         problems.append(Problem(path, line, severity, code, message, hint))  # type: ignore[arg-type]
-        return Note(path, len(data), mtime_ns, {}, {}, (), (), tuple(problems), ok=False)
+        return Note.skipped(path, len(data), mtime_ns, problems)
 
     if _CONFLICT.search(path.rsplit("/", 1)[-1]):
         return fail(None, "sync-conflict", "a sync-conflict copy; not read as a note",
                     "merge it into the original note and delete the copy", "warning")
     if len(data) > max_size:
-        problems.append(too_large(path, len(data), max_size))
-        return Note(path, len(data), mtime_ns, {}, {}, (), (), tuple(problems), ok=False)
+        return Note.skipped(path, len(data), mtime_ns, [too_large(path, len(data), max_size)])
     if not data.strip():
         return fail(None, "empty", "empty note; skipped", "add content or delete it",
                     "warning")
@@ -319,21 +323,6 @@ def link_key(target: str) -> str:
     if key.lower().endswith(".md"):
         key = key[:-3]
     return " ".join(key.split()).casefold()
-
-
-def read_note(root: Path, rel: str, st: os.stat_result, log_heading: str, max_size: int) -> Note:
-    """Read and parse one note from disk; unreadable files become a Problem."""
-    if st.st_size > max_size:  # not even read: it may be a huge attachment named .md
-        problem = too_large(rel, st.st_size, max_size)
-        return Note(rel, st.st_size, st.st_mtime_ns, {}, {}, (), (), (problem,), ok=False)
-    try:
-        data = (root / rel).read_bytes()
-    except OSError as exc:
-        problem = Problem(rel, None, "error", "unreadable", f"cannot read: {exc.strerror}",
-                          "check the file's permissions")
-        return Note(rel, st.st_size, st.st_mtime_ns, {}, {}, (), (), (problem,), ok=False)
-    return parse_note(rel, data, mtime_ns=st.st_mtime_ns, log_heading=log_heading,
-                      max_size=max_size)
 
 
 def too_large(path: str, size: int, max_size: int) -> Problem:
