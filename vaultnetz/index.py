@@ -323,7 +323,9 @@ class NoteIndex:
         self.config = config
         self.cache = cache
         self.keep_last_good = keep_last_good
-        self.ignore = {i.replace("\\", "/") for i in ignore}  # e.g. the agenda note
+        # The agenda note is written by vaultnetz and never read as input.
+        self.ignore = {i.replace("\\", "/") for i in ignore} | (
+            {config.agenda_note} if config.agenda_note else set())
         self.stale: dict[str, tuple[Problem, ...]] = {}  # broken now, last good state kept
         self._notes: dict[str, Note] = {}
         self._walk_problems: list[Problem] = []

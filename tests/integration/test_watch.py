@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
@@ -158,3 +159,13 @@ def test_config_change_is_picked_up(vault: Path, running) -> None:
     service, _, _ = running
     (vault / "vaultnetz.toml").write_text('calendar_name = "Renamed"\n')
     wait_for(lambda: b"X-WR-CALNAME:Renamed" in service.snapshot.feed)
+
+
+def test_the_agenda_note_is_never_input_for_other_commands(vault: Path) -> None:
+    from conftest import run_cli
+
+    (vault / "vaultnetz.toml").write_text('agenda_note = "Check-ins.md"\n')
+    (vault / "Check-ins.md").write_text("---\ndate: 2026-11-23\ntags: [person]\n---\n[[Bo]]\n")
+    data = json.loads(run_cli(["due", "--all", "--json"], vault).stdout)
+    assert sorted(i["name"] for i in data) == ["Anna", "Bo"]
+    assert next(i for i in data if i["name"] == "Bo")["last_contact"] == "2026-01-01"
