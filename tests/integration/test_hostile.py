@@ -162,3 +162,23 @@ def test_a_kill_during_a_write_loses_nothing(tmp_path: Path) -> None:
     assert json.loads(listed.stdout) == []
     assert json.loads(run_cli(["--no-cache", "due", "--all", "--json"], tmp_path).stdout)[0][
         "name"] == "Anna"
+
+
+def test_an_unreadable_note_is_an_error_and_the_rest_works(
+    make_vault, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = make_vault({"People/Locked.md": "x", "People/Open.md": "y"})
+    real = Path.read_bytes
+
+    def read_bytes(self: Path) -> bytes:
+        if self.name == "Locked.md":  # as if chmod 000 (the tests may run as root)
+            raise PermissionError(13, "Permission denied", str(self))
+        return real(self)
+
+    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    result = run_cli(["--no-cache", "check", "--json"], root)
+    problems = json.loads(result.stdout)
+    assert [(p["path"], p["code"]) for p in problems] == [("People/Locked.md", "unreadable")]
+    assert "Permission denied" in problems[0]["message"]
+    due = json.loads(run_cli(["--no-cache", "due", "--all", "--json"], root).stdout)
+    assert [d["name"] for d in due] == ["Open"]
