@@ -1,0 +1,33 @@
+"""The README's tour shows real output: each read-only example is run and compared."""
+
+from __future__ import annotations
+
+import re
+import shlex
+
+import pytest
+
+from conftest import REPO, SAMPLE, TODAY, run_cli
+
+README = (REPO / "README.md").read_text(encoding="utf-8")
+PREFIX = "$ vaultnetz --vault sample-vault --today 2026-11-23 "
+READ_ONLY = {"due", "show", "review", "stats", "near"}
+EXAMPLES = [
+    (command, output)
+    for block in re.findall(r"```console\n(.*?)```", README, re.S)
+    for command, output in re.findall(r"^(\$ vaultnetz [^\n]*)\n(.*?)(?=^\$ |\Z)", block,
+                                      re.S | re.M)
+    if command.startswith(PREFIX) and command[len(PREFIX):].split()[0] in READ_ONLY
+]
+
+
+def test_the_tour_has_examples() -> None:
+    assert len(EXAMPLES) >= 6
+
+
+@pytest.mark.parametrize(("command", "output"), EXAMPLES, ids=[c for c, _ in EXAMPLES])
+def test_readme_example_output_is_real(command: str, output: str) -> None:
+    args = shlex.split(command[len(PREFIX):])
+    result = run_cli(["--no-cache", *args], SAMPLE, today=TODAY)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.rstrip() == output.rstrip()
