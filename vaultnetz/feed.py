@@ -266,7 +266,22 @@ def _birthday_contacts(contacts: Iterable[Contact], plan: Schedule, tag: str | N
 
 
 def fold_utf8_safe(data: bytes) -> bytes:
-    """Re-fold content lines at 75 octets without splitting a UTF-8 character (RFC 5545 3.1)."""
+    """Content lines folded at 75 octets, never inside a UTF-8 character (RFC 5545 3.1).
+
+    icalendar 7 already folds so; this checks it cheaply and re-folds only if needed,
+    so the guarantee does not rest on a library's internals.
+    """
+    lines = data.split(b"\r\n")
+    if lines[-1] == b"" and all(
+        len(line) <= 75 and not (line[:1] == b" " and len(line) > 1 and line[1] & 0xC0 == 0x80)
+        and b"\n" not in line and b"\r" not in line
+        for line in lines
+    ):
+        return data
+    return _refold(data)
+
+
+def _refold(data: bytes) -> bytes:
     out: list[bytes] = []
     for logical in _unfold(data):
         first = True

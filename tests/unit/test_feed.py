@@ -208,7 +208,15 @@ def test_uid_is_opaque_and_stable() -> None:
                min_size=0, max_size=400))
 def test_folding_never_splits_a_character(value: str) -> None:
     raw = ("DESCRIPTION:" + value.replace("\r", "").replace("\n", " ")).encode()
-    folded = fold_utf8_safe(b"BEGIN:VEVENT\r\n" + raw + b"\r\nEND:VEVENT\r\n")
+    folded = fold_utf8_safe(b"BEGIN:VEVENT\r\n" + raw + b"\r\nEND:VEVENT\r\n")  # unfolded
+    for line in folded.split(b"\r\n"):
+        assert len(line) <= 75
+        line.decode("utf-8")  # every physical line is whole UTF-8
+    unfolded = folded.replace(b"\r\n ", b"")
+    assert raw in unfolded
+    # Badly folded input (inside a character, or too long) is folded again, correctly.
+    bad = b"BEGIN:VEVENT\r\n" + raw[:40] + b"\r\n " + raw[40:] + b"\r\nEND:VEVENT\r\n"
+    folded = fold_utf8_safe(bad)
     for line in folded.split(b"\r\n"):
         assert len(line) <= 75
         line.decode("utf-8")  # every physical line is whole UTF-8
