@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, MutableMapping
 from datetime import UTC, date, datetime, timedelta
 from urllib.parse import quote
 
-from icalendar import Alarm, Calendar, Event, vDuration, vRecur
+from icalendar import Alarm, Calendar, Component, Event, vDuration, vRecur
 
 from .config import Config
 from .drafts import dates_phrase, draft_for_check_in, trip_draft
@@ -204,7 +204,7 @@ def build_calendar(
         key = _event_key(kind, item, vault.name, config)
         data = store.get(key)
         if data is None:
-            data = fold_utf8_safe(make().to_ical())
+            data = component_bytes(make())
             store[key] = data
         if used is not None:
             used.add(key)
@@ -249,7 +249,7 @@ def _calendar_head(name: str) -> bytes:
     calendar.add("refresh-interval", vDuration(timedelta(hours=12)),
                  parameters={"VALUE": "DURATION"})
     calendar.add("x-published-ttl", vDuration(timedelta(hours=12)))
-    data = fold_utf8_safe(calendar.to_ical())
+    data = component_bytes(calendar)
     assert data.endswith(_CALENDAR_END)
     return data[: -len(_CALENDAR_END)]
 
@@ -265,39 +265,36 @@ def _birthday_contacts(contacts: Iterable[Contact], plan: Schedule, tag: str | N
             if gets_birthday(c, plan.standings.get(c.path)) and _has_tag(c, tag)]
 
 
-def fold_utf8_safe(data: bytes) -> bytes:
-    """Content lines folded at 75 octets, never inside a UTF-8 character (RFC 5545 3.1).
+def fold_line(line: bytes) -> bytes:
+    """One content line folded at 75 octets, never inside a UTF-8 character (RFC 5545 3.1)."""
+    if len(line) <= 75:
+        return line
+    parts = []
+    limit = 75  # the first line; continuation lines start with a space: 74 more octets
+    while len(line) > limit:
+        cut = limit
+        while cut > 0 and (line[cut] & 0xC0) == 0x80:  # never inside a character
+            cut -= 1
+        parts.append(line[:cut])
+        line = line[cut:]
+        limit = 74
+    parts.append(line)
+    return b"\r\n ".join(parts)
 
-    icalendar 7 already folds so; this checks it cheaply and re-folds only if needed,
-    so the guarantee does not rest on a library's internals.
+
+def component_bytes(component: Component) -> bytes:
+    """A component as icalendar writes its content lines, folded by ``fold_line``.
+
+    icalendar's own folding walks every character in Python; folding the bytes
+    here gives the same lines several times faster.
     """
-    lines = data.split(b"\r\n")
-    if lines[-1] == b"" and all(
-        len(line) <= 75 and not (line[:1] == b" " and len(line) > 1 and line[1] & 0xC0 == 0x80)
-        and b"\n" not in line and b"\r" not in line
-        for line in lines
-    ):
-        return data
-    return _refold(data)
+    return b"".join(fold_line(str(line).encode("utf-8")) + b"\r\n"
+                    for line in component.content_lines() if line)
 
 
-def _refold(data: bytes) -> bytes:
-    out: list[bytes] = []
-    for logical in _unfold(data):
-        first = True
-        line = logical
-        while True:
-            limit = 75 if first else 74  # a continuation line starts with one space
-            if len(line) <= limit:
-                out.append(line if first else b" " + line)
-                break
-            cut = limit
-            while cut > 0 and (line[cut] & 0xC0) == 0x80:  # never inside a character
-                cut -= 1
-            out.append(line[:cut] if first else b" " + line[:cut])
-            line = line[cut:]
-            first = False
-    return b"\r\n".join(out) + b"\r\n"
+def fold_utf8_safe(data: bytes) -> bytes:
+    """Re-fold all content lines of iCalendar data (see ``fold_line``)."""
+    return b"".join(fold_line(line) + b"\r\n" for line in _unfold(data))
 
 
 def _unfold(data: bytes) -> list[bytes]:
