@@ -12,7 +12,7 @@ import csv
 import hashlib
 import io
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
@@ -62,13 +62,15 @@ def _read_text(path: Path) -> str:
         return data.decode("cp1252", errors="replace")  # older Windows exports
 
 
-def _rows(text: str, required: Iterable[str], file: Path, what: str,
-          header_hint: str) -> list[dict[str, str]]:
+def _rows(text: str, required: list[str], file: Path, what: str) -> list[dict[str, str]]:
     """CSV rows, after any preamble lines (LinkedIn puts "Notes:" lines first)."""
     lines = text.splitlines(keepends=True)
-    start = next((i for i, line in enumerate(lines) if line.startswith(header_hint)), None)
-    if start is None:
-        start = 0
+    start = 0
+    for i, line in enumerate(lines[:50]):
+        fields = {f.strip() for f in next(csv.reader([line]), [])}
+        if set(required) <= fields:
+            start = i
+            break
     reader = csv.DictReader(io.StringIO("".join(lines[start:])))
     columns = [c.strip() for c in (reader.fieldnames or [])]
     missing = [c for c in required if c not in columns]
@@ -93,7 +95,7 @@ def read_linkedin(path: Path) -> list[Person]:
     """LinkedIn's Connections.csv, preamble and all."""
     rows = _rows(_read_text(path), ["First Name", "Last Name", "URL", "Email Address",
                                     "Company", "Position", "Connected On"],
-                 path, "LinkedIn Connections.csv", "First Name,")
+                 path, "LinkedIn Connections.csv")
     people = []
     for row in rows:
         name = " ".join(x for x in (row["First Name"], row["Last Name"]) if x)
@@ -137,7 +139,7 @@ def read_google(path: Path) -> list[Person]:
     first_line = text.lstrip("\ufeff").split("\n", 1)[0]
     old_style = "Given Name" in first_line and "First Name" not in first_line
     required = ["Given Name", "Family Name"] if old_style else ["First Name", "Last Name"]
-    rows = _rows(text, required, path, "Google Contacts CSV", required[0])
+    rows = _rows(text, required, path, "Google Contacts CSV")
     people = []
     for row in rows:
         if old_style:

@@ -18,7 +18,7 @@ from datetime import UTC
 from email.utils import format_datetime, parsedate_to_datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, unquote
+from urllib.parse import quote
 
 from .errors import InvalidValue
 from .report import why_now
@@ -84,7 +84,7 @@ class FeedApp:
         if rest == ["vaultnetz.ics"]:
             route = ("feed", "")
         elif len(rest) == 2 and rest[0] == "tag" and rest[1].endswith(".ics") and rest[1] != ".ics":
-            route = ("tag", unquote(rest[1][:-4]))
+            route = ("tag", rest[1][:-4])  # already %-decoded by the server
         elif rest == [""]:
             route = ("page", "")
         if route is None:

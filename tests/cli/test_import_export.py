@@ -185,3 +185,18 @@ def test_export_holds_every_active_contact_and_round_trips(vault: Path, tmp_path
         for key in ("email", "phone", "company", "role", "city", "birthday", "met_via"):
             assert a[key] == b[key], (name, key)
         assert set(a["tags"]) - {"person"} <= set(b["tags"])  # type: ignore[arg-type]
+
+
+def test_linkedin_with_quoted_header_and_crlf(make_vault, tmp_path: Path) -> None:
+    root = make_vault({"People/Someone.md": "x"})
+    csv_file = tmp_path / "Connections.csv"
+    csv_file.write_bytes(
+        b"\xef\xbb\xbfNotes:\r\n\"Some text, with a comma\"\r\n\r\n"
+        b'"First Name","Last Name","URL","Email Address","Company","Position","Connected On"\r\n'
+        b'"Zo\xc3\xab","M\xc3\xbcller","https://www.linkedin.com/in/zoe","","ACME","CTO",'
+        b'"7 Nov 2022"\r\n')
+    result = run_cli(["import", "linkedin", str(csv_file)], root)
+    assert result.exit_code == 0, result.output
+    zoe = show(root, "Zoë Müller")
+    assert zoe["met_via"] == "LinkedIn, connected 2022-11-07"
+    assert zoe["role"] == "CTO"

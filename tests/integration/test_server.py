@@ -84,6 +84,7 @@ def vault(make_vault) -> Path:
     return make_vault({
         "People/Anna.md": contact_note("last_contact: 2026-10-01\ntags: [person, press]"),
         "People/Bo.md": contact_note("last_contact: 2026-01-01\ntags: [person, science]"),
+        "People/Cleo.md": contact_note("last_contact: 2026-11-20\ntags: [person, köln]"),
     })
 
 
@@ -106,7 +107,7 @@ def test_feed_head_and_conditional_requests(server: Server) -> None:
     assert "last-modified" in headers
     assert int(headers["content-length"]) == len(body)
     calendar = icalendar.Calendar.from_ical(body)
-    assert len(calendar.walk("VEVENT")) == 2
+    assert len(calendar.walk("VEVENT")) == 3
     head_status, head_headers, head_body = server.request(server.feed(), "HEAD")
     assert (head_status, head_body) == (200, b"")
     assert head_headers["etag"] == headers["etag"]
@@ -148,6 +149,10 @@ def test_per_tag_feed_and_page(server: Server) -> None:
     assert status == 200
     summaries = [str(e["summary"]) for e in icalendar.Calendar.from_ical(body).walk("VEVENT")]
     assert summaries == ["Check in with Anna"]
+    status, _, body = server.request(f"/{TOKEN}/tag/k%C3%B6ln.ics")
+    assert status == 200
+    assert b"Check in with Cleo" in body
+    assert server.request(f"/{TOKEN}/tag/k%25C3%25B6ln.ics")[0] == 404  # decoded once only
     status, headers, page = server.request(f"/{TOKEN}/")
     assert status == 200
     assert headers["content-type"] == "text/html; charset=utf-8"
