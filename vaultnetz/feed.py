@@ -172,6 +172,7 @@ def _has_tag(contact: Contact, tag: str | None) -> bool:
 
 
 EventStore = MutableMapping[str, bytes]
+KeyMemo = dict[str, tuple[tuple[object, ...], str]]
 
 
 def _event_key(kind: str, item: object, vault_name: str, config: Config) -> str:
@@ -188,20 +189,31 @@ def build_calendar(
     tag: str | None = None,
     events: EventStore | None = None,
     used: set[str] | None = None,
+    keys: KeyMemo | None = None,
 ) -> bytes:
     """The whole feed as bytes: one event per check-in within the horizon, plus birthdays.
 
     ``events`` caches each event's bytes by its inputs, so a rebuild after one
     changed note serializes one or a few events; the output is the same either
     way. The keys used are added to ``used`` (to prune a persistent store).
+    ``keys`` (the watcher's, between rebuilds) remembers each event's key while its
+    inputs are the same objects, so that unchanged events are not even hashed again.
     """
     config = vault.config
     store: EventStore = {} if events is None else events
     horizon = plan.today + timedelta(days=horizon_days or config.horizon_days)
     chosen: list[tuple[date, str, bytes]] = []
 
-    def add(kind: str, uid: str, item: object, start: date, make: Callable[[], Event]) -> None:
-        key = _event_key(kind, item, vault.name, config)
+    def add(kind: str, uid: str, item: object, start: date, make: Callable[[], Event],
+            same: tuple[object, ...] = ()) -> None:
+        known = keys.get(uid) if keys is not None and same else None
+        if known is not None and len(known[0]) == len(same) and all(
+                a is b or a == b for a, b in zip(known[0], same, strict=True)):
+            key = known[1]
+        else:
+            key = _event_key(kind, item, vault.name, config)
+            if keys is not None and same:
+                keys[uid] = (same, key)
         data = store.get(key)
         if data is None:
             data = component_bytes(make())
@@ -213,13 +225,16 @@ def build_calendar(
     for check_in in plan.check_ins:
         if check_in.due <= horizon and _has_tag(check_in.contact, tag):
             add("check-in", uid_for(check_in.contact, "check-in"), check_in, check_in.due,
-                functools.partial(check_in_event, check_in, vault.name, config))
+                functools.partial(check_in_event, check_in, vault.name, config),
+                (check_in.contact, check_in.standing, check_in.due, check_in.original_due,
+                 check_in.reason, check_in.overdue_days, config, vault.name))
     if config.birthdays:
         for contact in _birthday_contacts(vault.contacts, plan, tag):
             assert contact.birthday is not None
             add("birthday", uid_for(contact, "birthday"), contact,
                 _birthday_start(contact.birthday),
-                functools.partial(birthday_event, contact, vault.name, config))
+                functools.partial(birthday_event, contact, vault.name, config),
+                (contact, config, vault.name))
     for trip in vault.trips:
         day = max(trip.start - timedelta(days=config.trip_lead_days), plan.today)
         if trip.end < plan.today or day > horizon:

@@ -7,7 +7,7 @@ import functools
 import os
 import unicodedata
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -221,29 +221,71 @@ class ContactLookup:
         return []
 
 
+@dataclass
+class BuildMemo:
+    """What the last build worked out per note, for the watcher's rebuilds.
+
+    Keyed by note path and valid while the note is the same object (the index
+    keeps unchanged notes): one changed note re-builds one contact, and its
+    mentions are resolved again only when the contacts' names changed.
+    """
+
+    contacts: dict[str, tuple[Note, Contact | None, list[Problem]]] = field(default_factory=dict)
+    mentions: dict[str, tuple[Note, int, date, list[tuple[str, Interaction]]]] = field(
+        default_factory=dict)
+    names: tuple[tuple[str, str, tuple[str, ...]], ...] = ()
+    names_version: int = 0
+    # path → (contact without mentions, its mentions, the contact with them)
+    merged: dict[str, tuple[Contact, tuple[Interaction, ...], Contact]] = field(
+        default_factory=dict)
+
+
 def attach_mentions(
-    contacts: tuple[Contact, ...], dated_notes: list[tuple[Note, date]]
+    contacts: tuple[Contact, ...], dated_notes: list[tuple[Note, date]],
+    memo: BuildMemo | None = None,
 ) -> tuple[Contact, ...]:
     """Add a mention interaction for each dated note linking a contact (once per note)."""
-    lookup = ContactLookup(contacts)
-    found: dict[int, list[Interaction]] = {}
+    memo = memo if memo is not None else BuildMemo()
+    names = tuple((c.path, c.name, c.aliases) for c in contacts)
+    if names != memo.names:
+        memo.names, memo.names_version = names, memo.names_version + 1
+    lookup: ContactLookup | None = None
+    found: dict[str, list[Interaction]] = {}
     for note, day in dated_notes:
-        seen: set[int] = set()
-        for link in note.links:
-            for index in lookup.resolve(link.target):
-                if index in seen or contacts[index].path == note.path:
-                    continue
-                seen.add(index)
-                text = f"{note.stem}: {link.context}"
-                found.setdefault(index, []).append(
-                    Interaction(day, "contact", text, "mention", note.path, link.line)
-                )
+        cached = memo.mentions.get(note.path)
+        if cached is not None and cached[0] is note and cached[1] == memo.names_version \
+                and cached[2] == day:
+            mentions = cached[3]
+        else:
+            lookup = lookup or ContactLookup(contacts)
+            mentions = []
+            seen: set[int] = set()
+            for link in note.links:
+                for index in lookup.resolve(link.target):
+                    if index in seen or contacts[index].path == note.path:
+                        continue
+                    seen.add(index)
+                    text = f"{note.stem}: {link.context}"
+                    mentions.append((contacts[index].path, Interaction(
+                        day, "contact", text, "mention", note.path, link.line)))
+            memo.mentions[note.path] = (note, memo.names_version, day, mentions)
+        for path, interaction in mentions:
+            found.setdefault(path, []).append(interaction)
     if not found:
         return contacts
-    out = list(contacts)
-    for index, mentions in found.items():
-        contact = out[index]
-        out[index] = replace(contact, interactions=contact.interactions + tuple(mentions))
+    out = []
+    for contact in contacts:
+        if contact.path not in found:
+            out.append(contact)
+            continue
+        added = tuple(found[contact.path])
+        known = memo.merged.get(contact.path)
+        if known is not None and known[0] is contact and known[1] == added:
+            out.append(known[2])  # the same object as last time: later steps can memoise
+            continue
+        merged = replace(contact, interactions=contact.interactions + added)
+        memo.merged[contact.path] = (contact, added, merged)
+        out.append(merged)
     return tuple(out)
 
 
@@ -268,8 +310,12 @@ def duplicate_problems(contacts: tuple[Contact, ...]) -> list[Problem]:
     return problems
 
 
-def build_vault(root: Path, config: Config, notes: list[Note], extra: list[Problem]) -> Vault:
-    """Turn parsed notes into a Vault. Pure: no file access."""
+def build_vault(root: Path, config: Config, notes: list[Note], extra: list[Problem],
+                memo: BuildMemo | None = None) -> Vault:
+    """Turn parsed notes into a Vault. Pure: no file access.
+
+    ``memo`` (kept by the watcher between builds) skips the work for unchanged notes.
+    """
     problems = list(extra)
     contacts: list[Contact] = []
     broken: list[str] = []
@@ -284,7 +330,13 @@ def build_vault(root: Path, config: Config, notes: list[Note], extra: list[Probl
                 broken.append(note.path)
             continue
         if is_contact_note(note, config):
-            contact, field_problems = contact_from_note(note, config)
+            known = memo.contacts.get(note.path) if memo is not None else None
+            if known is not None and known[0] is note:
+                contact, field_problems = known[1], known[2]
+            else:
+                contact, field_problems = contact_from_note(note, config)
+                if memo is not None:
+                    memo.contacts[note.path] = (note, contact, field_problems)
             problems.extend(field_problems)
             if contact is None:
                 broken.append(note.path)
@@ -298,7 +350,12 @@ def build_vault(root: Path, config: Config, notes: list[Note], extra: list[Probl
         day = note_date(note, config)
         if day is not None and note.links:
             dated.append((note, day))
-    final = attach_mentions(tuple(contacts), dated)
+    if memo is not None:  # forget notes that are gone
+        live = {note.path for note in notes}
+        for table in (memo.contacts, memo.mentions, memo.merged):
+            for path in table.keys() - live:
+                del table[path]
+    final = attach_mentions(tuple(contacts), dated, memo)
     problems.extend(duplicate_problems(final))
     problems.sort(key=lambda p: (p.path, p.line or 0, p.code))
     return Vault(root, config, final, tuple(problems), len(notes), tuple(broken), tuple(trips))
@@ -331,6 +388,7 @@ class NoteIndex:
         self._walk_problems: list[Problem] = []
         self._vault: Vault | None = None
         self._to_store: list[tuple[str, int, int, str, str]] = []
+        self._memo = BuildMemo()
         self.parsed = 0  # notes parsed in the last refresh (for tests and benchmarks)
 
     def refresh(self, force: Iterable[str] = ()) -> bool:
@@ -434,7 +492,8 @@ class NoteIndex:
             notes = [self._notes[path] for path in sorted(self._notes)]
             stale = [p for problems in self.stale.values() for p in problems]
             self._vault = build_vault(self.root, self.config, notes,
-                                      self.config_problems + self._walk_problems + stale)
+                                      self.config_problems + self._walk_problems + stale,
+                                      self._memo)
         return self._vault
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Literal
@@ -55,12 +56,12 @@ class Cadence:
 
     def after(self, day: date) -> date:
         if self.unit == "months":
-            return day + relativedelta(months=self.amount)
+            return _add_months(day, self.amount)
         return date.fromordinal(day.toordinal() + self.amount)
 
     def before(self, day: date) -> date:
         if self.unit == "months":
-            return day - relativedelta(months=self.amount)
+            return _add_months(day, -self.amount)
         return date.fromordinal(day.toordinal() - self.amount)
 
     @property
@@ -80,6 +81,12 @@ class Cadence:
             weeks = self.amount // 7
             return "every week" if weeks == 1 else f"every {weeks} weeks"
         return "every day" if self.amount == 1 else f"every {self.amount} days"
+
+
+@functools.lru_cache(maxsize=65536)  # the same dates recur in every rebuild of the watcher
+def _add_months(day: date, months: int) -> date:
+    """Calendar months: Jan 31 + 1 month is Feb 28 (or 29)."""
+    return day + relativedelta(months=months)
 
 
 @dataclass(frozen=True, slots=True)

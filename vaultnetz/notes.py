@@ -317,6 +317,7 @@ def _scan_links(lines: list[str]) -> Iterator[Link]:
             yield Link(match.group(1).strip(), i + 1, context)
 
 
+@functools.lru_cache(maxsize=65536)  # names and link targets recur in every rebuild
 def link_key(target: str) -> str:
     """Normalise a link target or a name for lookups."""
     key = unicodedata.normalize("NFC", target.strip()).replace("\\", "/")

@@ -135,14 +135,29 @@ def smooth(pending: list[_Pending], today: date, max_per_day: int, max_per_week:
     return placed
 
 
-def schedule(contacts: Iterable[Contact], today: date, config: Config) -> Schedule:
-    """Every check-in of every contact that gets reminders, smoothed by ``max_per_day``."""
+Memo = dict[str, tuple[Contact, date, Config, Standing, "tuple[date, Reason] | None"]]
+
+
+def schedule(contacts: Iterable[Contact], today: date, config: Config,
+             memo: Memo | None = None) -> Schedule:
+    """Every check-in of every contact that gets reminders, smoothed by ``max_per_day``.
+
+    ``memo`` (the watcher's, between rebuilds) reuses each contact's standing while
+    the contact, the day and the config are the same objects.
+    """
     pending: list[_Pending] = []
     standings: dict[str, Standing] = {}
     for contact in contacts:
-        standing = standing_of(contact, today, config.max_attempts)
+        known = memo.get(contact.path) if memo is not None else None
+        if known is not None and known[0] is contact and known[1] == today \
+                and known[2] is config:
+            standing, result = known[3], known[4]
+        else:
+            standing = standing_of(contact, today, config.max_attempts)
+            result = original_due(contact, standing, today, config)
+            if memo is not None:
+                memo[contact.path] = (contact, today, config, standing, result)
         standings[contact.path] = standing
-        result = original_due(contact, standing, today, config)
         if result is None:
             continue
         original, reason = result

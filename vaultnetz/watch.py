@@ -22,11 +22,12 @@ from typing import Any
 
 from .atomic import write_atomic
 from .config import CONFIG_NAME, load_config
-from .feed import EventStore, build_calendar
+from .feed import EventStore, KeyMemo, build_calendar
 from .index import NoteIndex, Vault
 from .model import Problem, Schedule
 from .notes import is_ignored_name
 from .report import why_now
+from .schedule import Memo as ScheduleMemo
 from .schedule import schedule
 
 log = logging.getLogger("vaultnetz")
@@ -92,6 +93,8 @@ class FeedService:
         self._lock = threading.Lock()
         self.snapshot: Snapshot | None = None
         self.events: EventStore = {}
+        self.schedule_memo: ScheduleMemo = {}
+        self.key_memo: KeyMemo = {}
         self.rebuilds = 0
         self._reported: set[Problem] = set()
         self._new_index()
@@ -113,12 +116,15 @@ class FeedService:
             if CONFIG_NAME in changed:
                 self._new_index()
                 self.events = {}
+                self.schedule_memo = {}
+                self.key_memo = {}
             self.index.refresh(force=changed)
             vault = self.index.vault()
             now = self.clock()
-            plan = schedule(vault.contacts, now.date(), vault.config)
+            plan = schedule(vault.contacts, now.date(), vault.config, self.schedule_memo)
             used: set[str] = set()
-            feed = build_calendar(vault, plan, events=self.events, used=used)
+            feed = build_calendar(vault, plan, events=self.events, used=used,
+                                  keys=self.key_memo)
             if len(self.events) > 2 * len(used) + 64:  # drop events nobody asks for any more
                 self.events = {k: v for k, v in self.events.items() if k in used}
             old = self.snapshot
