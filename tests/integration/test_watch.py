@@ -169,3 +169,34 @@ def test_the_agenda_note_is_never_input_for_other_commands(vault: Path) -> None:
     data = json.loads(run_cli(["due", "--all", "--json"], vault).stdout)
     assert sorted(i["name"] for i in data) == ["Anna", "Bo"]
     assert next(i for i in data if i["name"] == "Bo")["last_contact"] == "2026-01-01"
+
+
+def fresh_feed(root: Path, today: datetime) -> bytes:
+    from vaultnetz.feed import build_calendar
+    from vaultnetz.index import load_vault
+    from vaultnetz.schedule import schedule
+
+    vault = load_vault(root)
+    return build_calendar(vault, schedule(vault.contacts, today.date(), vault.config))
+
+
+def test_incremental_rebuilds_equal_a_full_build(vault: Path) -> None:
+    now = datetime(2026, 11, 23, 12, 0, tzinfo=TZ)
+    service = FeedService(vault, FakeClock(now))
+    service.rebuild()
+    daily = vault / "Daily" / "2026-11-01.md"
+    anna = vault / "People" / "Anna.md"
+    steps = [
+        lambda: daily.write_text("Met [[Anna]] and [[B]]."),  # B is nobody yet
+        lambda: (vault / "People" / "Bo.md").write_text(contact_note("aliases: [B]")),
+        lambda: anna.write_text(contact_note("last_contact: 2026-10-01\npriority: high")),
+        lambda: anna.write_text(anna.read_text() + "## Log\n- 2026-11-10 Call #attempt\n"),
+        lambda: (vault / "People" / "Bo.md").rename(vault / "People" / "Bodo.md"),
+        lambda: daily.unlink(),
+        lambda: (vault / "vaultnetz.toml").write_text("max_per_day = 1\n"),
+    ]
+    for i, step in enumerate(steps):
+        step()
+        changed = {"vaultnetz.toml"} if i == len(steps) - 1 else set()  # the memos are used
+        snapshot = service.rebuild(changed)
+        assert snapshot.feed == fresh_feed(vault, now), i
