@@ -150,18 +150,23 @@ class FeedService:
             return self.snapshot
 
     def tag_feed(self, tag: str) -> tuple[bytes, str] | None:
-        """The feed of one tag for the current snapshot (None when no contact has the tag)."""
+        """The feed of one tag for the current snapshot.
+
+        A tag no contact has (yet, or any more) is an empty feed, not an error, so that a
+        subscription survives; only the tags in use are kept between requests.
+        """
         snapshot = self.snapshot
         if snapshot is None:
             return None
         wanted = tag.casefold()
-        if not any(wanted == t.casefold() for c in snapshot.vault.contacts for t in c.tags):
-            return None
-        if wanted not in snapshot.tag_feeds:
-            with self._lock:
-                data = build_calendar(snapshot.vault, snapshot.plan, tag=tag, events=self.events)
-            snapshot.tag_feeds[wanted] = (data, etag_of(data))
-        return snapshot.tag_feeds[wanted]
+        if wanted in snapshot.tag_feeds:
+            return snapshot.tag_feeds[wanted]
+        with self._lock:
+            data = build_calendar(snapshot.vault, snapshot.plan, tag=tag, events=self.events)
+        found = (data, etag_of(data))
+        if any(wanted == t.casefold() for c in snapshot.vault.contacts for t in c.tags):
+            snapshot.tag_feeds[wanted] = found
+        return found
 
     def is_relevant(self, rel: str) -> bool:
         """Whether a changed file (relative path) can change the feed: the handler's filter."""
