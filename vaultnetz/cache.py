@@ -83,9 +83,12 @@ def encode_note(note: Note) -> str | None:
         return None
 
 
+_DECODER = json.JSONDecoder(object_hook=_decode_value)  # json.loads would build one per call
+
+
 def decode_note(text: str) -> Note:
     (path, size, mtime_ns, meta, meta_lines, log, links, problems, ok,
-     has_heading) = json.loads(text, object_hook=_decode_value)
+     has_heading) = _DECODER.decode(text)
     return Note(
         path, size, mtime_ns, meta, meta_lines,
         tuple(LogEntry(date.fromisoformat(d), k, t, ln) for d, k, t, ln in log),

@@ -61,6 +61,9 @@ def _strings(value: Any) -> tuple[str, ...]:
     """A list or a single value, as Obsidian writes it, as a tuple of non-empty strings."""
     if value is None:
         return ()
+    if isinstance(value, str):  # the common case, quickly
+        text = value.strip()
+        return (text,) if text else ()
     items = value if isinstance(value, list) else [value]
     out = []
     for item in items:
@@ -152,7 +155,10 @@ def contact_from_note(note: Note, config: Config) -> tuple[Contact | None, list[
         return None, problems
 
     def text(field_name: str) -> str:
-        return ", ".join(_strings(get(field_name)))
+        value = get(field_name)
+        if value is None:
+            return ""
+        return value.strip() if isinstance(value, str) else ", ".join(_strings(value))
 
     contact = Contact(
         path=note.path,
