@@ -62,20 +62,17 @@ def start(vault: Path, tmp_path: Path, *args: str, env_extra: dict[str, str] | N
         [sys.executable, "-m", "vaultnetz", "--vault", str(vault), "--today", "2026-11-23",
          "serve", "--port", str(port), *args],
         stdout=subprocess.DEVNULL, stderr=open(log, "wb"), env=env)  # noqa: SIM115
+    # Ready when the server has printed its URLs (it listens a moment before that).
     deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
+    while "feed: http" not in log.read_text():
         if process.poll() is not None:
             raise AssertionError(f"serve exited: {log.read_text()}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                break
-        except OSError:
-            time.sleep(0.05)
-    text = log.read_text()
-    token = TOKEN
-    for line in text.splitlines():
-        if "feed: http" in line:
-            token = line.split("/")[-2]
+        assert time.monotonic() < deadline, f"serve did not start: {log.read_text()}"
+        time.sleep(0.05)
+    with socket.create_connection(("127.0.0.1", port), timeout=5):
+        pass
+    token = next(line.split("/")[-2] for line in log.read_text().splitlines()
+                 if "feed: http" in line)
     return Server(port, process, log, token)
 
 
