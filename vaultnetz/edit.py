@@ -134,12 +134,16 @@ def set_front_matter(data: bytes, key: str, value: str, *, log_heading: str = "L
             match = pattern.match(_strip(text.lines[i]))
             if not match:
                 continue
-            # A block value continues on indented lines or "- item" lines: replace them too.
+            # A block value (nothing after the colon, or | and >) continues on indented or
+            # "- item" lines: replace them too. After a one-line value, such lines are
+            # the user's (an indented comment) and stay.
             end = i + 1
-            while end < span[1] and (text.lines[end][:1] in (" ", "\t")
-                                     or _strip(text.lines[end]).startswith("- ")
-                                     or _strip(text.lines[end]) == "-"):
-                end += 1
+            inline = match.group("value").split(" #", 1)[0].strip()
+            if inline in ("", "|", ">") or inline[:1] in ("|", ">"):
+                while end < span[1] and (text.lines[end][:1] in (" ", "\t")
+                                         or _strip(text.lines[end]).startswith("- ")
+                                         or _strip(text.lines[end]) == "-"):
+                    end += 1
             old_value = match.group("value") if end == i + 1 else ""
             gap = match.group("gap") or " "
             line = (f"{match.group('key')}{match.group('sep')}{gap}"

@@ -99,6 +99,12 @@ def test_note_without_front_matter_gets_one() -> None:
     assert after == b"---\nstatus: paused\n---\n# Anna\n"
 
 
+def test_an_indented_comment_after_a_one_line_value_is_kept() -> None:
+    before = b"---\nstatus: active\n  # why: she asked for a break\nname: A\n---\n"
+    after = set_front_matter(before, "status", "paused")
+    assert after == before.replace(b"status: active", b"status: paused")
+
+
 def test_block_value_is_replaced_whole() -> None:
     before = b"---\nname: A\nstatus:\n  active\nb: 1\n---\n"
     after = set_front_matter(before, "status", "paused")
