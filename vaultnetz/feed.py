@@ -1,7 +1,7 @@
 """Check-ins and birthdays → iCalendar bytes, deterministically (CONTRACT §6).
 
-Nothing here reads the clock: DTSTAMP and LAST-MODIFIED come from the notes'
-modification times, so rebuilding an unchanged vault gives the same bytes.
+Nothing here reads the clock: DTSTAMP and LAST-MODIFIED come from the dates in
+the notes, so rebuilding an unchanged vault gives the same bytes.
 """
 
 from __future__ import annotations
@@ -9,10 +9,8 @@ from __future__ import annotations
 import functools
 import hashlib
 from collections.abc import Callable, Iterable, MutableMapping
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from urllib.parse import quote
-
-from icalendar import Alarm, Calendar, Component, Event, vDuration, vRecur
 
 from .config import Config
 from .drafts import dates_phrase, draft_for_check_in, trip_draft
@@ -44,58 +42,85 @@ def obsidian_url(vault_name: str, path: str) -> str:
 _NO_DATE = date(2000, 1, 1)
 
 
-def _stamp(contact: Contact) -> datetime:
+def _categories(contact: Contact) -> list[str]:
+    return [t for t in contact.tags if t.casefold() != "person"]
+
+
+def escape_text(value: str) -> str:
+    """A TEXT value escaped as RFC 5545 3.3.11 says (and icalendar 7 writes it).
+
+    Unlike icalendar, a literal backslash followed by N stays what the user wrote.
+    """
+    return (value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
+            .replace("\r\n", "\\n").replace("\n", "\\n").replace("\r", "\\n"))
+
+
+def _ical_date(day: date) -> str:
+    return f"{day.year:04d}{day.month:02d}{day.day:02d}"
+
+
+def _ical_stamp(day: date) -> str:
+    """Midnight UTC of ``day`` as a DATE-TIME."""
+    return f"{_ical_date(day)}T000000Z"
+
+
+def _trigger(alarm: str) -> str:
+    """ "HH:MM" as the DURATION after the start of the (all-day) event."""
+    hours, minutes = (int(x) for x in alarm.split(":"))
+    if not hours and not minutes:
+        return "P0D"
+    return "PT" + (f"{hours}H" if hours else "") + (f"{minutes}M" if minutes else "")
+
+
+def event_bytes(*, uid: str, summary: str, start: date, stamp: date, description: str,
+                url: str, categories: Iterable[str] = (), rrule: str = "",
+                alarm: str = "") -> bytes:
+    """One all-day, transparent VEVENT, its content lines folded (``fold_line``).
+
+    Written directly rather than through icalendar's component classes, which
+    cost more than reading the whole vault; the properties, their order and
+    their escaping are icalendar 7's, which a property test holds this to.
+    """
+    stamp_text = _ical_stamp(stamp)
+    lines = [
+        "BEGIN:VEVENT",
+        f"SUMMARY:{escape_text(summary)}",
+        f"DTSTART;VALUE=DATE:{_ical_date(start)}",
+        f"DTEND;VALUE=DATE:{_ical_date(start + _ONE_DAY)}",
+        f"DTSTAMP:{stamp_text}",
+        f"UID:{escape_text(uid)}",
+    ]
+    if rrule:
+        lines.append(f"RRULE:{rrule}")
+    categories = [escape_text(c) for c in categories]
+    if categories:
+        lines.append(f"CATEGORIES:{','.join(categories)}")
+    lines += [f"DESCRIPTION:{escape_text(description)}", f"LAST-MODIFIED:{stamp_text}",
+              "TRANSP:TRANSPARENT", f"URL:{url}"]
+    if alarm:
+        lines += ["BEGIN:VALARM", "ACTION:DISPLAY", f"DESCRIPTION:{escape_text(summary)}",
+                  f"TRIGGER:{_trigger(alarm)}", "END:VALARM"]
+    lines.append("END:VEVENT")
+    return b"".join([fold_line(line.encode("utf-8")) + b"\r\n" for line in lines])
+
+
+_ONE_DAY = timedelta(days=1)
+
+
+def _newest_day(contact: Contact) -> date:
     """DTSTAMP and LAST-MODIFIED: the newest date in the contact's notes, never the clock.
 
     Taken from the content, not file times, so a fresh clone, a `git checkout` or
     a touch gives the same bytes, and the ETag changes only when the content does.
     """
-    day = max((i.day for i in contact.interactions), default=_NO_DATE)
-    return datetime(day.year, day.month, day.day, tzinfo=UTC)
+    return max((i.day for i in contact.interactions), default=_NO_DATE)
 
 
-def _categories(contact: Contact) -> list[str]:
-    return [t for t in contact.tags if t.casefold() != "person"]
-
-
-def _base_event(contact: Contact, kind: str, summary: str, url: str) -> Event:
-    event = _event(uid_for(contact, kind), _stamp(contact), summary, url)
-    categories = _categories(contact)
-    if categories:
-        event.add("categories", categories)
-    return event
-
-
-def _event(uid: str, stamp: datetime, summary: str, url: str) -> Event:
-    event = Event()
-    event.add("uid", uid)
-    event.add("dtstamp", stamp)
-    event.add("last-modified", stamp)
-    event.add("summary", summary)
-    event.add("transp", "TRANSPARENT")
-    event.add("url", url)
-    return event
-
-
-def _alarm(config: Config, summary: str) -> Alarm | None:
-    if not config.alarm:
-        return None
-    hours, minutes = (int(x) for x in config.alarm.split(":"))
-    alarm = Alarm()
-    alarm.add("action", "DISPLAY")
-    alarm.add("description", summary)
-    alarm.add("trigger", timedelta(hours=hours, minutes=minutes))
-    return alarm
-
-
-def check_in_event(check_in: CheckIn, vault_name: str, config: Config) -> Event:
+def check_in_event(check_in: CheckIn, vault_name: str, config: Config) -> bytes:
     contact = check_in.contact
     lang = config.language
     url = obsidian_url(vault_name, contact.path)
     summary = text(lang, "summary", name=contact.name)
-    event = _base_event(contact, "check-in", summary, url)
-    event.add("dtstart", check_in.due)
-    event.add("dtend", check_in.due + timedelta(days=1))
     lines = [why_now(check_in, config)]
     if check_in.overdue_days:
         lines.append(text(lang, "overdue", day=check_in.original_due.isoformat(),
@@ -109,59 +134,48 @@ def check_in_event(check_in: CheckIn, vault_name: str, config: Config) -> Event:
         lines.append(text(lang, "met", text=contact.met_via))
     if contact.city:
         lines.append(text(lang, "city", text=contact.city))
-    if work_text(contact):
-        lines.append(text(lang, "work", text=work_text(contact)))
+    work = work_text(contact)
+    if work:
+        lines.append(text(lang, "work", text=work))
     if check_in.standing.open_attempts:
         lines.append(text(lang, "attempts", n=len(check_in.standing.open_attempts)))
     lines.append(text(lang, "draft", text=draft_for_check_in(check_in, config)))
     lines.append(text(lang, "note", url=url))
-    event.add("description", "\n".join(lines))
-    alarm = _alarm(config, summary)
-    if alarm is not None:
-        event.add_component(alarm)
-    return event
+    return event_bytes(uid=uid_for(contact, "check-in"), summary=summary, start=check_in.due,
+                       stamp=_newest_day(contact), description="\n".join(lines), url=url,
+                       categories=_categories(contact), alarm=config.alarm)
 
 
 def trip_event(trip: Trip, day: date, people: list[tuple[Contact, CheckIn]], vault_name: str,
-               config: Config) -> Event:
+               config: Config) -> bytes:
     """A reminder before a trip: whom to ask for a coffee there, each with a draft."""
     lang = config.language
     url = obsidian_url(vault_name, trip.path)
     dates = dates_phrase(trip.start, trip.end, lang)
     summary = text(lang, "trip_summary", city=trip.city, n=len(people))
     stamp = max((c.last_contact or _NO_DATE for _, c in people), default=_NO_DATE)
-    event = _event(_uid("trip", trip.path), datetime(stamp.year, stamp.month, stamp.day,
-                                                      tzinfo=UTC), summary, url)
-    event.add("dtstart", day)
-    event.add("dtend", day + timedelta(days=1))
     lines = [text(lang, "trip_intro", city=trip.city, dates=dates)]
     for contact, _ in people:
         lines.append("")
         lines.append(f"{contact.name} ({obsidian_url(vault_name, contact.path)})")
         lines.append(trip_draft(contact, trip.city, trip.start, trip.end, config))
     lines += ["", text(lang, "note", url=url)]
-    event.add("description", "\n".join(lines))
-    return event
+    return event_bytes(uid=_uid("trip", trip.path), summary=summary, start=day, stamp=stamp,
+                       description="\n".join(lines), url=url)
 
 
-def birthday_event(contact: Contact, vault_name: str, config: Config) -> Event:
+def birthday_event(contact: Contact, vault_name: str, config: Config) -> bytes:
     assert contact.birthday is not None
     birthday = contact.birthday
     url = obsidian_url(vault_name, contact.path)
-    summary = text(config.language, "birthday", name=contact.name)
-    event = _base_event(contact, "birthday", summary, url)
-    start = _birthday_start(birthday)
-    event.add("dtstart", start)
-    event.add("dtend", start + timedelta(days=1))
-    if (birthday.month, birthday.day) == (2, 29):
-        event.add("rrule", vRecur({"FREQ": "YEARLY", "BYMONTH": 2, "BYMONTHDAY": -1}))
-    else:
-        event.add("rrule", vRecur({"FREQ": "YEARLY"}))
-    event.add("description", text(config.language, "note", url=url))
-    alarm = _alarm(config, summary)
-    if alarm is not None:
-        event.add_component(alarm)
-    return event
+    leap_day = (birthday.month, birthday.day) == (2, 29)
+    return event_bytes(
+        uid=uid_for(contact, "birthday"), summary=text(config.language, "birthday",
+                                                       name=contact.name),
+        start=_birthday_start(birthday), stamp=_newest_day(contact),
+        description=text(config.language, "note", url=url), url=url,
+        categories=_categories(contact), alarm=config.alarm,
+        rrule="FREQ=YEARLY;BYMONTHDAY=-1;BYMONTH=2" if leap_day else "FREQ=YEARLY")
 
 
 def _has_tag(contact: Contact, tag: str | None) -> bool:
@@ -204,7 +218,7 @@ def build_calendar(
     horizon = plan.today + timedelta(days=horizon_days or config.horizon_days)
     chosen: list[tuple[date, str, bytes]] = []
 
-    def add(kind: str, uid: str, item: object, start: date, make: Callable[[], Event],
+    def add(kind: str, uid: str, item: object, start: date, make: Callable[[], bytes],
             same: tuple[object, ...] = ()) -> None:
         known = keys.get(uid) if keys is not None and same else None
         if known is not None and len(known[0]) == len(same) and all(
@@ -216,7 +230,7 @@ def build_calendar(
                 keys[uid] = (same, key)
         data = store.get(key)
         if data is None:
-            data = component_bytes(make())
+            data = make()
             store[key] = data
         if used is not None:
             used.add(key)
@@ -254,19 +268,17 @@ _CALENDAR_END = b"END:VCALENDAR\r\n"
 
 @functools.lru_cache(maxsize=16)
 def _calendar_head(name: str) -> bytes:
-    """The calendar's own properties, as icalendar writes them, without the closing line."""
-    calendar = Calendar()
-    calendar.add("prodid", PRODID)
-    calendar.add("version", "2.0")
-    calendar.add("calscale", "GREGORIAN")
-    calendar.add("x-wr-calname", name)
-    calendar.add("name", name)
-    calendar.add("refresh-interval", vDuration(timedelta(hours=12)),
-                 parameters={"VALUE": "DURATION"})
-    calendar.add("x-published-ttl", vDuration(timedelta(hours=12)))
-    data = component_bytes(calendar)
-    assert data.endswith(_CALENDAR_END)
-    return data[: -len(_CALENDAR_END)]
+    """The calendar's own properties, as icalendar 7 writes them, without the closing line.
+
+    Like icalendar, the name is not TEXT-escaped (clients show NAME and
+    X-WR-CALNAME as written); line breaks and other control characters in it
+    become spaces, so that it stays one content line.
+    """
+    name = " ".join("".join(c if c.isprintable() else " " for c in name).split())
+    lines = ["BEGIN:VCALENDAR", "VERSION:2.0", f"PRODID:{escape_text(PRODID)}",
+             "CALSCALE:GREGORIAN", f"NAME:{name}", f"X-WR-CALNAME:{name}",
+             "REFRESH-INTERVAL;VALUE=DURATION:PT12H", "X-PUBLISHED-TTL:PT12H"]
+    return b"".join([fold_line(line.encode("utf-8")) + b"\r\n" for line in lines])
 
 
 def _birthday_start(birthday: Birthday) -> date:
@@ -295,16 +307,6 @@ def fold_line(line: bytes) -> bytes:
         limit = 74
     parts.append(line)
     return b"\r\n ".join(parts)
-
-
-def component_bytes(component: Component) -> bytes:
-    """A component as icalendar writes its content lines, folded by ``fold_line``.
-
-    icalendar's own folding walks every character in Python; folding the bytes
-    here gives the same lines several times faster.
-    """
-    return b"".join(fold_line(str(line).encode("utf-8")) + b"\r\n"
-                    for line in component.content_lines() if line)
 
 
 def fold_utf8_safe(data: bytes) -> bytes:
