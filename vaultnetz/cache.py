@@ -27,7 +27,8 @@ from .notes import Link, LogEntry, Note
 from .version import __version__
 
 SCHEMA = 1
-_RACY_NS = 2_000_000_000  # mtime granularity we do not trust (FAT has 2 s)
+_RESULTS_KEPT = 8  # feeds for a few --tag/--horizon variants and days
+RACY_NS = 2_000_000_000  # mtime granularity we do not trust (FAT has 2 s)
 
 
 def cache_file(cache_dir: Path, vault_root: Path) -> Path:
@@ -114,7 +115,7 @@ class CachedNote:
     @property
     def trusted(self) -> bool:
         """Size and mtime suffice when the file was clearly older than when it was read."""
-        return self.mtime_ns < self.recorded_ns - _RACY_NS
+        return self.mtime_ns < self.recorded_ns - RACY_NS
 
 
 def _file_system_now(folder: Path) -> int:
@@ -153,9 +154,12 @@ class Cache:
                     # Another version or other parse settings: start afresh.
                     db.execute("DROP TABLE IF EXISTS notes")
                     db.execute("DROP TABLE IF EXISTS events")
+                    db.execute("DROP TABLE IF EXISTS results")
                 db.execute("CREATE TABLE IF NOT EXISTS notes (path TEXT PRIMARY KEY, size INTEGER, "
                            "mtime_ns INTEGER, recorded_ns INTEGER, digest TEXT, data TEXT)")
                 db.execute("CREATE TABLE IF NOT EXISTS events (key TEXT PRIMARY KEY, data BLOB)")
+                db.execute("CREATE TABLE IF NOT EXISTS results (key TEXT PRIMARY KEY, "
+                           "data BLOB, errors INTEGER)")
                 db.execute("INSERT OR REPLACE INTO meta VALUES ('fingerprint', ?)",
                            (self.fingerprint,))
                 self.db = db
@@ -201,6 +205,11 @@ class Cache:
                         [(p, size, mtime, self.session_ns, dig, data)
                          for p, size, mtime, dig, data in rows])
 
+    def touch_notes(self, paths: Iterable[str]) -> None:
+        """Record that these entries were verified by content in this session."""
+        self._write("UPDATE notes SET recorded_ns = ? WHERE path = ?",
+                    [(self.session_ns, p) for p in paths])
+
     def forget_notes(self, paths: Iterable[str]) -> None:
         """Drop the entries of notes that are gone."""
         self._write("DELETE FROM notes WHERE path = ?", [(p,) for p in paths])
@@ -234,6 +243,17 @@ class Cache:
             with contextlib.suppress(sqlite3.Error):
                 self.db.execute("ROLLBACK")
             self.db = None
+
+    def result(self, key: str) -> tuple[bytes, int] | None:
+        """A whole command's output stored under ``key`` (and how many errors it had)."""
+        rows = self._run("SELECT data, errors FROM results WHERE key = ?", (key,))
+        return (bytes(rows[0][0]), int(rows[0][1])) if rows else None
+
+    def store_result(self, key: str, data: bytes, errors: int) -> None:
+        """Keep the output under ``key``, and only the newest few others."""
+        self._write("INSERT OR REPLACE INTO results VALUES (?, ?, ?)", [(key, data, errors)])
+        self._write(f"DELETE FROM results WHERE rowid NOT IN "
+                    f"(SELECT rowid FROM results ORDER BY rowid DESC LIMIT {_RESULTS_KEPT})", [()])
 
     def close(self) -> None:
         if self.db is not None:

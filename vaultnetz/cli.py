@@ -81,12 +81,14 @@ class State:
 
     def warn_skipped(self) -> None:
         """Commands other than `check` say in one line that some notes were skipped."""
-        vault = self.vault()
-        errors = vault.errors()
-        if errors:
-            noun = "problem" if len(errors) == 1 else "problems"
-            click.echo(f"warning: {len(errors)} {noun} in the vault; the notes concerned were "
-                       "skipped. Run `vaultnetz check` for details.", err=True)
+        warn_errors(len(self.vault().errors()))
+
+
+def warn_errors(count: int) -> None:
+    if count:
+        noun = "problem" if count == 1 else "problems"
+        click.echo(f"warning: {count} {noun} in the vault; the notes concerned were "
+                   "skipped. Run `vaultnetz check` for details.", err=True)
 
 
 class VaultnetzGroup(click.Group):
@@ -565,23 +567,12 @@ def ics(state: State, output: Path | None, horizon: int | None, tag: str | None)
       vaultnetz ics --tag journalism --horizon 90 > journalism.ics
     """
     from .atomic import write_atomic
-    from .feed import build_calendar
-    from .index import open_cache
+    from .feed import vault_feed
 
-    vault = state.vault()
-    cache_dir = state.cache_dir()
-    store = open_cache(cache_dir, vault.root, vault.config) if cache_dir else None
-    events = store.events() if store else {}
-    known = set(events)
-    used: set[str] = set()
-    data = build_calendar(vault, state.schedule(), horizon_days=horizon, tag=tag,
-                          events=events, used=used)
-    if store is not None:
-        if used - known or (known - used and not tag and not horizon):
-            store.store_events({k: events[k] for k in used - known}, keep=used | (
-                known if tag or horizon else set()))
-        store.close()
-    state.warn_skipped()
+    feed = vault_feed(state.root, state.today, cache_dir=state.cache_dir(), horizon_days=horizon,
+                      tag=tag)
+    warn_errors(feed.errors)
+    data = feed.data
     if output is None:
         sys.stdout.buffer.write(data)
         sys.stdout.flush()

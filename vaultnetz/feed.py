@@ -9,15 +9,18 @@ from __future__ import annotations
 import functools
 import hashlib
 from collections.abc import Callable, Iterable, MutableMapping
+from dataclasses import dataclass
 from datetime import date, timedelta
+from pathlib import Path
 from urllib.parse import quote
 
-from .config import Config
+from .config import CONFIG_NAME, Config, load_config
 from .drafts import dates_phrase, draft_for_check_in, trip_draft
-from .index import Vault
+from .errors import ConfigError
+from .index import NoteIndex, Vault, open_cache
 from .model import Birthday, CheckIn, Contact, Schedule
 from .report import interaction_text, text, why_now, work_text
-from .schedule import gets_birthday
+from .schedule import gets_birthday, schedule
 from .trips import Trip, near
 from .version import __version__
 
@@ -322,3 +325,64 @@ def _unfold(data: bytes) -> list[bytes]:
         elif raw:
             lines.append(raw)
     return lines
+
+
+@dataclass(frozen=True)
+class Feed:
+    """A vault's feed, and how many errors made notes be skipped while building it."""
+
+    data: bytes
+    errors: int
+    vault: Vault | None  # None when the feed came whole from the cache
+
+
+def vault_feed(root: Path, today: date, *, cache_dir: Path | None = None,
+               horizon_days: int | None = None, tag: str | None = None) -> Feed:
+    """The feed of the vault at ``root``, through the cache in ``cache_dir`` (if any).
+
+    With a cache, the feed is stored under a digest of everything it is made
+    from — every note's path, size and mtime, the config, ``today``, the options
+    and the version — so that a run on an unchanged vault only walks it. Any
+    doubt (a note missing from the cache, or too recent to be trusted by its
+    mtime) means a full build, whose result is the same either way.
+    """
+    config, config_problems = load_config(root)
+    errors = [p for p in config_problems if p.severity == "error" and p.path == CONFIG_NAME]
+    if errors:
+        raise ConfigError([p.format() for p in errors])
+    cache = open_cache(cache_dir, root, config) if cache_dir is not None else None
+    try:
+        index = NoteIndex(root, config, cache)
+        index.config_problems = config_problems
+        scanned = index.scan()
+        state = index.cached_state(scanned)
+        name = config.obsidian_vault or root.resolve().name
+
+        def key(state: str) -> str:
+            text = repr(("ics", state, today, horizon_days, tag, name, config, PRODID))
+            return hashlib.blake2b(text.encode("utf-8", "surrogateescape"),
+                                   digest_size=20).hexdigest()
+
+        hit = cache.result(key(state)) if cache is not None and state is not None else None
+        if hit is not None:
+            return Feed(hit[0], hit[1], None)
+        index.refresh(scanned=scanned)
+        vault = index.vault()
+        events = cache.events() if cache is not None else {}
+        known = set(events)
+        used: set[str] = set()
+        data = build_calendar(vault, schedule(vault.contacts, today, config),
+                              horizon_days=horizon_days, tag=tag, events=events, used=used)
+        feed = Feed(data, len(vault.errors()), vault)
+        if cache is not None:
+            if used - known or (known - used and not tag and not horizon_days):
+                # A --tag or --horizon feed keeps the others' events.
+                cache.store_events({k: events[k] for k in used - known}, keep=used | (
+                    known if tag or horizon_days else set()))
+            state = index.current_state()
+            if state is not None:
+                cache.store_result(key(state), data, feed.errors)
+        return feed
+    finally:
+        if cache is not None:
+            cache.close()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import hashlib
 import os
 import unicodedata
 from collections.abc import Iterable, Mapping
@@ -12,13 +13,15 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from .cache import Cache, CachedNote, cache_file, decode_note, digest, encode_note
+from .cache import RACY_NS, Cache, CachedNote, cache_file, decode_note, digest, encode_note
 from .config import CONFIG_NAME, Config, load_config
 from .errors import AmbiguousContact, ContactNotFound, VaultnetzError
 from .model import Contact, Interaction, Problem
 from .notes import Note, link_key, parse_note, too_large, walk_notes
 from .trips import Trip, in_trip_folder, trip_from_note
 from .values import ISO_DATE, parse_birthday, parse_cadence, parse_date
+
+Walked = tuple[str, os.stat_result | None, Problem | None]  # one item of a vault's walk
 
 
 @dataclass(frozen=True, eq=False)
@@ -395,24 +398,66 @@ class NoteIndex:
         self._vault: Vault | None = None
         self._to_store: list[tuple[str, int, int, str, str]] = []
         self._memo = BuildMemo()
+        self._cached: dict[str, CachedNote] | None = None  # read by cached_state()
         self.parsed = 0  # notes parsed in the last refresh (for tests and benchmarks)
 
-    def refresh(self, force: Iterable[str] = ()) -> bool:
+    def scan(self) -> list[Walked]:
+        """Every note's path and stat (or the problem reading it), without reading notes."""
+        return [item for item in walk_notes(self.root) if item[0] not in self.ignore]
+
+    def cached_state(self, scanned: list[Walked]) -> str | None:
+        """The digest of the vault's state when the cache holds every scanned note as it
+        is on disk, trusted by size and mtime; None when anything must be read.
+
+        Output stored under this digest (with everything else it depends on) is
+        still current: the notes are the ones it was made from.
+        """
+        if self.cache is None:
+            return None
+        self._cached = self.cache.notes()
+        entries = []
+        problems = []
+        for rel, st, problem in scanned:
+            if st is None:
+                problems.append(problem)
+                continue
+            entry = self._cached.get(rel)
+            if entry is None or not entry.trusted or not entry.matches(st.st_size,
+                                                                        st.st_mtime_ns):
+                return None
+            entries.append((rel, st.st_size, st.st_mtime_ns))
+        return _state_digest(entries, problems)
+
+    def current_state(self) -> str | None:
+        """The digest ``cached_state`` will give next time, if the notes stay as they are;
+        None when a note is too recent to be trusted by its mtime (or there is no cache)."""
+        if self.cache is None or self.cache.db is None or self.stale:
+            return None
+        limit = self.cache.session_ns - RACY_NS
+        if any(note.mtime_ns >= limit for note in self._notes.values()):
+            return None
+        return _state_digest(((n.path, n.size, n.mtime_ns) for n in self._notes.values()),
+                             self._walk_problems)
+
+    def refresh(self, force: Iterable[str] = (), scanned: list[Walked] | None = None) -> bool:
         """Re-read the notes whose size or mtime changed, and those in ``force``.
 
+        ``scanned`` is a ``scan()`` just made (else the vault is walked here).
         Returns True when anything changed (a note, a new or deleted note, a problem).
         """
         forced = set(force)
-        cached = self.cache.notes() if self.cache is not None and not self._notes else {}
+        cached: dict[str, CachedNote] = {}
+        if self.cache is not None and not self._notes:
+            cached = self._cached if self._cached is not None else self.cache.notes()
+        self._cached = None
         notes: dict[str, Note] = {}
         fresh: dict[str, Note] = {}  # read or parsed in this refresh
         from_cache: dict[str, os.stat_result] = {}  # current in the cache: decoded below
+        verified: list[str] = []  # racy cache entries whose content still matches
         walk_problems: list[Problem] = []
         self._to_store = []
         self.parsed = 0
-        for rel, st, problem in walk_notes(self.root):
-            if rel in self.ignore:
-                continue
+        for rel, st, problem in self.scan() if scanned is None else scanned:
             if problem is not None:
                 walk_problems.append(problem)
                 continue
@@ -429,6 +474,7 @@ class NoteIndex:
             note = self._read(rel, st, entry)
             if note is None:
                 from_cache[rel] = st  # racy entry, but its content hash still matches
+                verified.append(rel)
             else:
                 fresh[rel] = note
         if from_cache and self.cache is not None:
@@ -458,6 +504,7 @@ class NoteIndex:
         changed = bool(fresh) or bool(removed) or walk_problems != self._walk_problems
         if self.cache is not None:
             self.cache.store_notes(self._to_store)
+            self.cache.touch_notes(verified)
             if removed or cached.keys() - notes.keys():
                 self.cache.forget_notes(cached.keys() - notes.keys() | removed)
         self._to_store = []
@@ -501,6 +548,16 @@ class NoteIndex:
                                       self.config_problems + self._walk_problems + stale,
                                       self._memo)
         return self._vault
+
+
+def _state_digest(entries: Iterable[tuple[str, int, int]], problems: Iterable[Problem | None]
+                  ) -> str:
+    """A digest of (path, size, mtime) of every note, in path order, and the walk's problems."""
+    hasher = hashlib.blake2b(digest_size=20)
+    for path, size, mtime_ns in sorted(entries):
+        hasher.update(f"{path}\0{size}\0{mtime_ns}\n".encode("utf-8", "surrogateescape"))
+    hasher.update(repr(list(problems)).encode("utf-8", "surrogateescape"))
+    return hasher.hexdigest()
 
 
 def cache_fingerprint(config: Config) -> str:

@@ -248,11 +248,16 @@ def _heading_pattern(heading: str) -> re.Pattern[str]:
                       re.MULTILINE | re.IGNORECASE)
 
 
+_MAYBE_HEADING_OR_FENCE = frozenset("#`~ \t")  # how a heading or a fence line can start
+
+
 def find_log_section(lines: list[str], start: int, heading: str) -> tuple[int, int] | None:
     """(heading index, end index) of the Log section, or None. End is exclusive."""
     wanted = heading.strip().casefold()
     in_fence = False
     for i in range(start, len(lines)):
+        if lines[i][:1] not in _MAYBE_HEADING_OR_FENCE:  # most lines: no regex needed
+            continue
         if _FENCE.match(lines[i]):
             in_fence = not in_fence
             continue
@@ -264,6 +269,8 @@ def find_log_section(lines: list[str], start: int, heading: str) -> tuple[int, i
             end = len(lines)
             inner_fence = False
             for j in range(i + 1, len(lines)):
+                if lines[j][:1] not in _MAYBE_HEADING_OR_FENCE:
+                    continue
                 if _FENCE.match(lines[j]):
                     inner_fence = not inner_fence
                     continue
@@ -298,7 +305,9 @@ def _parse_log(
             continue
         text = match.group(4).strip()
         kind: InteractionKind = "contact"
-        if _TAG_DECLINED.search(text):
+        if "#" not in text:
+            pass
+        elif _TAG_DECLINED.search(text):
             kind = "declined"
         elif _TAG_ATTEMPT.search(text):
             kind = "attempt"

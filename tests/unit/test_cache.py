@@ -10,7 +10,7 @@ import pytest
 
 from conftest import TODAY, contact_note, freeze_mtimes
 from vaultnetz.cache import cache_file, clear
-from vaultnetz.feed import build_calendar
+from vaultnetz.feed import build_calendar, vault_feed
 from vaultnetz.index import NoteIndex, load_vault, open_cache
 from vaultnetz.schedule import schedule
 
@@ -146,3 +146,77 @@ def test_cache_lives_outside_the_vault(vault: Path, cache_dir: Path) -> None:
     before = sorted(p.relative_to(vault) for p in vault.rglob("*"))
     snapshot(vault, cache_dir)
     assert sorted(p.relative_to(vault) for p in vault.rglob("*")) == before
+
+
+# The whole feed, stored under a digest of everything it is made from.
+
+def feed(root: Path, cache_dir: Path | None, **options: object) -> tuple[bytes, int, bool]:
+    """(feed bytes, errors, whether it came whole from the cache)."""
+    result = vault_feed(root, TODAY, cache_dir=cache_dir, **options)  # type: ignore[arg-type]
+    return result.data, result.errors, result.vault is None
+
+
+def test_unchanged_vault_gives_the_stored_feed(vault: Path, cache_dir: Path) -> None:
+    data, errors, cached = feed(vault, None)
+    assert errors == 1 and not cached
+    assert feed(vault, cache_dir) == (data, 1, False)  # cold: builds and stores
+    assert feed(vault, cache_dir) == (data, 1, True)  # warm: only walks the vault
+    assert data == snapshot(vault, None)[2]
+
+
+@pytest.mark.parametrize("change", ["edit", "same-size-edit", "touch", "delete", "rename", "add",
+                                    "config", "today", "options"])
+def test_any_change_makes_a_new_feed(vault: Path, cache_dir: Path, change: str) -> None:
+    feed(vault, cache_dir)
+    assert feed(vault, cache_dir)[2]
+    anna = vault / "People" / "Anna.md"
+    today = TODAY
+    options: dict[str, object] = {}
+    if change == "edit":
+        anna.write_text(anna.read_text().replace("3m", "6 weeks"))
+    elif change == "same-size-edit":
+        anna.write_text(anna.read_text().replace("3m", "9m"))
+        os.utime(anna, (1_700_000_000, 1_700_000_100))  # a different mtime only
+    elif change == "touch":
+        os.utime(anna, (1_700_000_500, 1_700_000_500))
+    elif change == "delete":
+        anna.unlink()
+    elif change == "rename":
+        anna.rename(vault / "People" / "Anna Berger.md")
+    elif change == "add":
+        (vault / "People" / "Cem.md").write_text(contact_note("cadence: 2w"))
+    elif change == "config":
+        (vault / "vaultnetz.toml").write_text('calendar_name = "Netz"\n')
+    elif change == "today":
+        today = TODAY.replace(day=TODAY.day + 1)
+    else:
+        options = {"horizon_days": 30, "tag": "person"}
+    expected = vault_feed(vault, today, cache_dir=None, **options)  # type: ignore[arg-type]
+    result = vault_feed(vault, today, cache_dir=cache_dir, **options)  # type: ignore[arg-type]
+    assert result.vault is not None  # built, not taken from the cache
+    assert (result.data, result.errors) == (expected.data, expected.errors)
+    if change == "touch":
+        assert result.data == feed(vault, None)[0]
+
+
+def test_recent_notes_are_never_trusted_for_the_whole_feed(vault: Path, cache_dir: Path) -> None:
+    """A note changed within one mtime tick of being read: the stored feed is not used."""
+    anna = vault / "People" / "Anna.md"
+    cache_dir.mkdir()
+    marker = cache_dir / "marker"
+    marker.write_text("x")
+    recent = marker.stat().st_mtime_ns
+    os.utime(anna, ns=(recent, recent))
+    feed(vault, cache_dir)
+    anna.write_text(anna.read_text().replace("3m", "9m"))  # same size …
+    os.utime(anna, ns=(recent, recent))  # … and the same mtime
+    data, _, cached = feed(vault, cache_dir)
+    assert not cached
+    assert data == feed(vault, None)[0]
+
+
+def test_stored_feeds_are_bounded(vault: Path, cache_dir: Path) -> None:
+    for days in range(1, 20):
+        feed(vault, cache_dir, horizon_days=days)
+    with sqlite3.connect(cache_file(cache_dir, vault)) as db:
+        assert db.execute("SELECT count(*) FROM results").fetchone()[0] == 8
