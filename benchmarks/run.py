@@ -91,7 +91,8 @@ def watcher_latency(root: Path, repeat: int) -> float:
     from vaultnetz.watch import FeedService
 
     today = date.fromisoformat(TODAY)
-    service = FeedService(root, lambda: datetime.combine(today, datetime.min.time()))
+    service = FeedService(root, lambda: datetime.combine(today, datetime.min.time()),
+                          freeze_gc=True)  # as `watch` and `serve` run it
     service.rebuild()
     target = next((root / "People").glob("*.md"))
     times = []

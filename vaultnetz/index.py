@@ -6,6 +6,7 @@ import contextlib
 import functools
 import hashlib
 import os
+import stat
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
@@ -17,7 +18,7 @@ from .cache import RACY_NS, Cache, CachedNote, cache_file, decode_note, digest, 
 from .config import CONFIG_NAME, Config, load_config
 from .errors import AmbiguousContact, ContactNotFound, VaultnetzError
 from .model import Contact, Interaction, Problem
-from .notes import Note, link_key, parse_note, too_large, walk_notes
+from .notes import Note, is_ignored_name, link_key, parse_note, too_large, walk_notes
 from .trips import Trip, in_trip_folder, trip_from_note
 from .values import ISO_DATE, parse_birthday, parse_cadence, parse_date
 
@@ -247,6 +248,9 @@ class BuildMemo:
     # path → (contact without mentions, its mentions, the contact with them)
     merged: dict[str, tuple[Contact, tuple[Interaction, ...], Contact]] = field(
         default_factory=dict)
+    # path → (note, what it is: "contact", "trip" or "", its date if dated and linking)
+    kinds: dict[str, tuple[Note, str, date | None]] = field(default_factory=dict)
+    duplicates: tuple[int, list[Problem]] = (-1, [])  # (names_version, their problems)
 
 
 def attach_mentions(
@@ -338,7 +342,16 @@ def build_vault(root: Path, config: Config, notes: list[Note], extra: list[Probl
             ):
                 broken.append(note.path)
             continue
-        if is_contact_note(note, config):
+        classified = memo.kinds.get(note.path) if memo is not None else None
+        if classified is not None and classified[0] is note:
+            kind, day = classified[1], classified[2]
+        else:
+            kind = ("contact" if is_contact_note(note, config)
+                    else "trip" if in_trip_folder(note.path, config) else "")
+            day = note_date(note, config) if note.links else None
+            if memo is not None:
+                memo.kinds[note.path] = (note, kind, day)
+        if kind == "contact":
             known = memo.contacts.get(note.path) if memo is not None else None
             if known is not None and known[0] is note:
                 contact, field_problems = known[1], known[2]
@@ -351,21 +364,25 @@ def build_vault(root: Path, config: Config, notes: list[Note], extra: list[Probl
                 broken.append(note.path)
             else:
                 contacts.append(contact)
-        elif in_trip_folder(note.path, config):
+        elif kind == "trip":
             trip, trip_problems = trip_from_note(note, config)
             problems.extend(trip_problems)
             if trip is not None:
                 trips.append(trip)
-        day = note_date(note, config)
-        if day is not None and note.links:
+        if day is not None:
             dated.append((note, day))
     if memo is not None:  # forget notes that are gone
         live = {note.path for note in notes}
-        for table in (memo.contacts, memo.mentions, memo.merged):
+        for table in (memo.contacts, memo.mentions, memo.merged, memo.kinds):
             for path in table.keys() - live:
                 del table[path]
     final = attach_mentions(tuple(contacts), dated, memo)
-    problems.extend(duplicate_problems(final))
+    if memo is not None:
+        if memo.duplicates[0] != memo.names_version:  # the names changed since
+            memo.duplicates = (memo.names_version, duplicate_problems(final))
+        problems.extend(memo.duplicates[1])
+    else:
+        problems.extend(duplicate_problems(final))
     problems.sort(key=lambda p: (p.path, p.line or 0, p.code))
     return Vault(root, config, final, tuple(problems), len(notes), tuple(broken), tuple(trips))
 
@@ -399,11 +416,15 @@ class NoteIndex:
         self._to_store: list[tuple[str, int, int, str, str]] = []
         self._memo = BuildMemo()
         self._cached: dict[str, CachedNote] | None = None  # read by cached_state()
+        self._links: list[str] = []  # symbolic links in the vault (last scan)
         self.parsed = 0  # notes parsed in the last refresh (for tests and benchmarks)
 
     def scan(self) -> list[Walked]:
         """Every note's path and stat (or the problem reading it), without reading notes."""
-        return [item for item in walk_notes(self.root) if item[0] not in self.ignore]
+        links: list[str] = []
+        scanned = [item for item in walk_notes(self.root, links) if item[0] not in self.ignore]
+        self._links = links
+        return scanned
 
     def cached_state(self, scanned: list[Walked]) -> str | None:
         """The digest of the vault's state when the cache holds every scanned note as it
@@ -489,15 +510,7 @@ class NoteIndex:
                 assert note is not None  # without a cache entry, always a note
                 fresh[rel] = note
         for rel, note in fresh.items():
-            old = self._notes.get(rel)
-            if self.keep_last_good and old is not None and old.ok and not note.ok \
-                    and any(p.severity == "error" for p in note.problems):
-                # The watcher: a note saved half-way keeps its last good state, reported.
-                self.stale[rel] = note.problems
-                notes[rel] = old
-                continue
-            self.stale.pop(rel, None)
-            notes[rel] = note
+            notes[rel] = self._keep(rel, note)
         removed = self._notes.keys() - notes.keys()
         for gone in removed:
             self.stale.pop(gone, None)
@@ -512,6 +525,86 @@ class NoteIndex:
         if changed:
             self._vault = None
         return changed
+
+    def _keep(self, rel: str, note: Note) -> Note:
+        """The note to keep for ``rel`` now that ``note`` was read."""
+        old = self._notes.get(rel)
+        if self.keep_last_good and old is not None and old.ok and not note.ok \
+                and any(p.severity == "error" for p in note.problems):
+            # The watcher: a note saved half-way keeps its last good state, reported.
+            self.stale[rel] = note.problems
+            return old
+        self.stale.pop(rel, None)
+        return note
+
+    def refresh_changed(self, files: Iterable[str], folders: Iterable[str] = ()) -> bool:
+        """``refresh()`` for the watcher, which knows what changed: only these files, and
+        the entries of these folders (added or removed), are looked at.
+
+        Whatever a stat of the file cannot settle — a symbolic link, a folder created,
+        moved or deleted, an unreadable path — falls back to a full ``refresh()``.
+        Returns True when anything changed.
+        """
+        paths = set(files)
+        if self._links or (not self._notes and not self._walk_problems):
+            # A change to a link's target is no event of the link's: walk it all.
+            return self.refresh(force=paths)
+        for folder in folders:
+            if any(is_ignored_name(part) for part in folder.split("/") if part):
+                continue
+            entries = self._note_names(folder)
+            if entries is None:
+                return self.refresh(force=paths)
+            prefix = f"{folder}/" if folder else ""
+            known = {p for p in self._notes
+                     if p.startswith(prefix) and "/" not in p[len(prefix):]}
+            paths |= {prefix + name for name in entries} ^ known
+        problem_paths = {p.path for p in self._walk_problems}
+        changed = False
+        for rel in sorted(paths):
+            parts = rel.split("/")
+            if rel in self.ignore or any(is_ignored_name(part) for part in parts):
+                continue
+            if rel in problem_paths or any(p.startswith(rel + "/") for p in problem_paths):
+                return self.refresh(force=paths)
+            try:
+                st = os.lstat(self.root / rel)
+            except (FileNotFoundError, NotADirectoryError):
+                if rel in self._notes:
+                    del self._notes[rel]
+                    self.stale.pop(rel, None)
+                    changed = True
+                elif any(p.startswith(rel + "/") for p in self._notes):
+                    return self.refresh(force=paths)  # a folder is gone
+                continue
+            except OSError:
+                return self.refresh(force=paths)
+            if stat.S_ISLNK(st.st_mode) or stat.S_ISDIR(st.st_mode):
+                return self.refresh(force=paths)
+            if not stat.S_ISREG(st.st_mode) or not rel.lower().endswith(".md"):
+                continue
+            note = self._read(rel, st, None)
+            assert note is not None  # without a cache entry, always a note
+            self._notes[rel] = self._keep(rel, note)
+            changed = True
+        if self.cache is not None:
+            self.cache.store_notes(self._to_store)
+        self._to_store = []
+        if changed:
+            self._vault = None
+        return changed
+
+    def _note_names(self, folder: str) -> set[str] | None:
+        """The names of the notes directly in ``folder`` (None: not a plain folder)."""
+        path = self.root / folder if folder else self.root
+        try:
+            if folder and os.path.islink(path):
+                return None
+            with os.scandir(path) as entries:
+                return {e.name for e in entries
+                        if e.name.lower().endswith(".md") and not is_ignored_name(e.name)}
+        except OSError:
+            return None
 
     def _read(self, rel: str, st: os.stat_result, entry: CachedNote | None) -> Note | None:
         """Read and parse a note; None when its content matches the cache entry after all."""

@@ -95,11 +95,12 @@ def is_ignored_name(name: str) -> bool:
     return name.endswith(_TEMP_SUFFIXES)
 
 
-def walk_notes(root: Path) -> Iterator[tuple[str, os.stat_result | None, Problem | None]]:
+def walk_notes(root: Path, links: list[str] | None = None
+               ) -> Iterator[tuple[str, os.stat_result | None, Problem | None]]:
     """Yield (relative path, stat, problem) for each Markdown note, sorted, never leaving root.
 
     Symlinks are followed only when they point inside the vault, and each real
-    folder is entered once, so loops end.
+    folder is entered once, so loops end. The symbolic links met are added to ``links``.
     """
     real_root = os.path.realpath(root)
     seen_dirs = {real_root}
@@ -124,6 +125,8 @@ def walk_notes(root: Path) -> Iterator[tuple[str, os.stat_result | None, Problem
             try:
                 is_link = entry.is_symlink()
                 if is_link:
+                    if links is not None:
+                        links.append(rel_path)
                     real = os.path.realpath(entry.path)
                     if not inside(real):
                         if entry.name.lower().endswith(".md") or os.path.isdir(entry.path):

@@ -135,7 +135,7 @@ def smooth(pending: list[_Pending], today: date, max_per_day: int, max_per_week:
     return placed
 
 
-Memo = dict[str, tuple[Contact, date, Config, Standing, "tuple[date, Reason] | None"]]
+Memo = dict[str, tuple[Contact, date, Config, Standing, "_Pending | None"]]
 
 
 def schedule(contacts: Iterable[Contact], today: date, config: Config,
@@ -151,20 +151,20 @@ def schedule(contacts: Iterable[Contact], today: date, config: Config,
         known = memo.get(contact.path) if memo is not None else None
         if known is not None and known[0] is contact and known[1] == today \
                 and known[2] is config:
-            standing, result = known[3], known[4]
+            standing, waiting = known[3], known[4]
         else:
             standing = standing_of(contact, today, config.max_attempts)
             result = original_due(contact, standing, today, config)
+            waiting = None
+            if result is not None:
+                original, reason = result
+                waiting = _Pending(max(original, today), urgency(contact, original, standing),
+                                   contact, original, reason, standing)
             if memo is not None:
-                memo[contact.path] = (contact, today, config, standing, result)
+                memo[contact.path] = (contact, today, config, standing, waiting)
         standings[contact.path] = standing
-        if result is None:
-            continue
-        original, reason = result
-        pending.append(
-            _Pending(max(original, today), urgency(contact, original, standing), contact,
-                     original, reason, standing)
-        )
+        if waiting is not None:
+            pending.append(waiting)
     check_ins = [
         CheckIn(p.contact, p.original, day, p.reason, p.standing,
                 max(0, (today - p.original).days))

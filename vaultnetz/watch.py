@@ -10,6 +10,7 @@ local midnight, so reminders move with the date without any file change.
 from __future__ import annotations
 
 import contextlib
+import gc
 import hashlib
 import logging
 import os
@@ -86,8 +87,11 @@ def agenda_text(vault: Vault, plan: Schedule) -> str:
 class FeedService:
     """The vault kept in memory, and the latest published snapshot of its feed."""
 
-    def __init__(self, root: Path, clock: Clock, *, output: Path | None = None) -> None:
+    def __init__(self, root: Path, clock: Clock, *, output: Path | None = None,
+                 freeze_gc: bool = False) -> None:
+        # freeze_gc: for a process that only serves this vault (`watch`, `serve`), see rebuild.
         self.root = root
+        self.freeze_gc = freeze_gc
         self.clock = clock
         self.output = output
         self._lock = threading.Lock()
@@ -109,8 +113,14 @@ class FeedService:
         self.ignored = set(ignore)
         self.index = NoteIndex(self.root, keep_last_good=True, ignore=ignore)
 
-    def rebuild(self, changed: set[str] | None = None) -> Snapshot:
-        """Refresh what changed, reschedule for today, publish when anything differs."""
+    def rebuild(self, changed: set[str] | None = None, folders: set[str] | None = None
+                ) -> Snapshot:
+        """Refresh what changed, reschedule for today, publish when anything differs.
+
+        ``changed``: the paths the watcher saw change (files, or folders created, moved
+        or deleted); ``folders``: folders whose entries changed. With neither, the
+        whole vault is walked (at start, and at midnight).
+        """
         with self._lock:
             changed = changed or set()
             if CONFIG_NAME in changed:
@@ -118,7 +128,12 @@ class FeedService:
                 self.events = {}
                 self.schedule_memo = {}
                 self.key_memo = {}
-            self.index.refresh(force=changed)
+                self.index.refresh()
+            elif changed or folders:
+                self.index.refresh_changed(changed, folders or ())
+            else:
+                self.index.refresh()
+            full = not (changed or folders) or CONFIG_NAME in changed
             vault = self.index.vault()
             now = self.clock()
             plan = schedule(vault.contacts, now.date(), vault.config, self.schedule_memo)
@@ -147,6 +162,12 @@ class FeedService:
             self._reported = {p for ps in self.index.stale.values() for p in ps}
             self.snapshot = Snapshot(feed, etag, modified, plan.today, vault, plan)
             self.rebuilds += 1
+            if full and self.freeze_gc:
+                # The whole vault was read: move it out of the garbage collector's sight, so
+                # that later rebuilds do not walk a million long-lived objects each time.
+                # They hold no reference cycles: what a change replaces is freed as usual.
+                gc.collect()
+                gc.freeze()
             return self.snapshot
 
     def tag_feed(self, tag: str) -> tuple[bytes, str] | None:
@@ -199,14 +220,18 @@ class Watcher:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._pending: set[str] = set()
+        self._pending_folders: set[str] = set()
         self._pending_lock = threading.Lock()
         self._observer: Any = None
         self._thread = threading.Thread(target=self._loop, name="vaultnetz-rebuild", daemon=True)
 
-    def notify(self, rel_path: str) -> None:
-        """Called from the observer's thread: remember the path, wake the loop. Nothing else."""
+    def notify(self, rel_path: str, *, folder: bool = False) -> None:
+        """Called from the observer's thread: remember the path, wake the loop. Nothing else.
+
+        ``folder``: the entries of this folder changed (its own events say which).
+        """
         with self._pending_lock:
-            self._pending.add(rel_path)
+            (self._pending_folders if folder else self._pending).add(rel_path)
         self._wake.set()
 
     def start(self) -> None:
@@ -228,7 +253,10 @@ class Watcher:
                     if not path.startswith(prefix):
                         continue
                     rel = path[len(prefix):].replace(os.sep, "/")
-                    if event.is_directory or relevant(rel):
+                    if event.is_directory:
+                        if not any(is_ignored_name(part) for part in rel.split("/")):
+                            watcher.notify(rel, folder=event.event_type == "modified")
+                    elif relevant(rel):
                         watcher.notify(rel)
 
         observer = Observer()
@@ -247,10 +275,16 @@ class Watcher:
         if self._thread.is_alive():
             self._thread.join(timeout=5)
 
-    def _take_pending(self) -> set[str]:
+    def _take_pending(self) -> tuple[set[str], set[str]]:
         with self._pending_lock:
             pending, self._pending = self._pending, set()
-        return pending
+            folders, self._pending_folders = self._pending_folders, set()
+        return pending, folders
+
+    def _add_pending(self, changed: set[str], folders: set[str]) -> None:
+        more, more_folders = self._take_pending()
+        changed |= more
+        folders |= more_folders
 
     def _loop(self) -> None:
         while not self._stop.is_set():
@@ -258,24 +292,25 @@ class Watcher:
             if self._stop.is_set():
                 return
             changed: set[str] = set()
+            folders: set[str] = set()
             if woke:
                 # Debounce: wait until the burst is quiet, but never longer than max_delay.
                 deadline = self.timer() + self.max_delay
                 while True:
                     self._wake.clear()
-                    changed |= self._take_pending()
+                    self._add_pending(changed, folders)
                     remaining = deadline - self.timer()
                     if remaining <= 0 or not self._wake.wait(min(self.debounce, remaining)):
                         break
-                changed |= self._take_pending()
+                self._add_pending(changed, folders)
                 self._wake.clear()
             try:
-                snapshot = self.service.rebuild(changed)
+                snapshot = self.service.rebuild(changed, folders)
             except Exception:  # keep serving the last good snapshot
                 log.exception("rebuild failed; keeping the last good feed")
                 continue
             if self.on_rebuild is not None:
                 self.on_rebuild(snapshot)
             with self._pending_lock:
-                if self._pending:  # arrived while rebuilding: go round again
+                if self._pending or self._pending_folders:  # arrived while rebuilding
                     self._wake.set()

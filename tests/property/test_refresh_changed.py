@@ -1,0 +1,106 @@
+"""Hypothesis: the watcher's refresh of only what changed gives the same vault as reading
+the whole vault afresh, whatever happens to files and folders, and with the events the
+watcher sees for it (a file's own event, or only its folder's)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from vaultnetz.index import NoteIndex
+
+NAMES = ["Anna", "Bo", "Cem", "Zoë", "Anna Berger"]
+FOLDERS = ["People", "People/Work", "Daily", "Notes", ".obsidian", "Trips"]
+BODIES = [
+    "---\nlast_contact: 2026-10-01\ncadence: 3m\n---\n",
+    "---\naliases: [Bo B]\ntags: [person]\n---\n## Log\n- 2026-06-01 Call\n",
+    "---\nname: [\n---\n",  # broken
+    "---\ndate: 2026-11-01\n---\nMet [[Anna]] and [[Bo B|Bo]].\n",
+    "---\ncity: Köln\nfrom: 2026-12-01\nto: 2026-12-03\n---\n",
+    "Daily text about [[Cem]].\n",
+]
+
+operations = st.one_of(
+    st.tuples(st.just("write"), st.sampled_from(FOLDERS), st.sampled_from(NAMES),
+              st.sampled_from(BODIES), st.booleans()),
+    st.tuples(st.just("delete"), st.sampled_from(FOLDERS), st.sampled_from(NAMES)),
+    st.tuples(st.just("rename"), st.sampled_from(FOLDERS), st.sampled_from(NAMES),
+              st.sampled_from(FOLDERS), st.sampled_from(NAMES)),
+    st.tuples(st.just("rmdir"), st.sampled_from(FOLDERS)),
+    st.tuples(st.just("movedir"), st.sampled_from(FOLDERS), st.sampled_from(["Moved", "Old"])),
+    st.tuples(st.just("symlink"), st.sampled_from(FOLDERS), st.sampled_from(NAMES),
+              st.booleans()),
+)
+
+
+def state(index: NoteIndex) -> tuple[object, ...]:
+    vault = index.vault()
+    return vault.contacts, vault.problems, vault.trips, vault.broken_contacts, vault.note_count
+
+
+def apply(root: Path, op: tuple[object, ...]) -> tuple[set[str], set[str]]:
+    """Do ``op``; return the (paths, folders) the watcher's events would report."""
+    kind = op[0]
+    if kind == "write":
+        _, folder, name, body, folder_event_only = op
+        rel = f"{folder}/{name}.md"
+        (root / str(folder)).mkdir(parents=True, exist_ok=True)
+        new = not (root / rel).exists()
+        (root / rel).write_text(str(body), encoding="utf-8")
+        if folder_event_only and new:  # only the folder's event: its listing changed
+            return set(), {str(folder)}
+        return {rel, str(folder)}, set()
+    if kind == "delete":
+        _, folder, name = op
+        rel = f"{folder}/{name}.md"
+        if (root / rel).is_file() or (root / rel).is_symlink():
+            (root / rel).unlink()
+        return {rel}, {str(folder)}
+    if kind == "rename":
+        _, folder, name, to_folder, to_name = op
+        src, dest = f"{folder}/{name}.md", f"{to_folder}/{to_name}.md"
+        if (root / src).is_file() and not (root / dest).exists():
+            (root / str(to_folder)).mkdir(parents=True, exist_ok=True)
+            os.rename(root / src, root / dest)
+        return {src, dest}, {str(folder), str(to_folder)}
+    if kind == "rmdir":
+        _, folder = op
+        shutil.rmtree(root / str(folder), ignore_errors=True)
+        return {str(folder)}, set()
+    if kind == "movedir":
+        _, folder, to = op
+        if (root / str(folder)).is_dir() and not (root / str(to)).exists():
+            os.rename(root / str(folder), root / str(to))
+        return {str(folder), str(to)}, set()
+    _, folder, name, inside = op
+    (root / str(folder)).mkdir(parents=True, exist_ok=True)
+    link = root / f"{folder}/{name} link.md"
+    if not link.is_symlink():
+        target = root / "People" / "Anna.md" if inside else root.parent / "outside.md"
+        link.symlink_to(target)
+    return {f"{folder}/{name} link.md"}, set()
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(operations, min_size=1, max_size=8))
+def test_refresh_changed_equals_a_full_read(ops: list[tuple[object, ...]]) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp) / "vault"
+        (root / "People").mkdir(parents=True)
+        (root / "People" / "Anna.md").write_text(BODIES[0])
+        (root / "Daily").mkdir()
+        (root / "Daily" / "2026-11-01.md").write_text("Met [[Anna]].\n")
+        (Path(tmp) / "outside.md").write_text(BODIES[0])
+        watched = NoteIndex(root)
+        watched.refresh()
+        for op in ops:
+            paths, folders = apply(root, op)
+            watched.refresh_changed(paths, folders)
+            fresh = NoteIndex(root)
+            fresh.refresh()
+            assert state(watched) == state(fresh), op
