@@ -16,14 +16,15 @@ import hashlib
 import json
 import os
 import sqlite3
+import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from .model import Problem
-from .notes import Link, LogEntry, Note
+from .model import Interaction, InteractionKind, Problem
+from .notes import Link, Note, iso_day
 from .version import __version__
 
 SCHEMA = 1
@@ -55,7 +56,7 @@ def _encode_value(value: Any) -> Any:
 
 def _decode_value(obj: dict[str, Any]) -> Any:
     if "$d" in obj and len(obj) == 1:
-        return date.fromisoformat(obj["$d"])
+        return iso_day(obj["$d"])
     if "$t" in obj and len(obj) == 1:
         return datetime.fromisoformat(obj["$t"])
     return obj
@@ -87,12 +88,27 @@ def encode_note(note: Note) -> str | None:
 _DECODER = json.JSONDecoder(object_hook=_decode_value)  # json.loads would build one per call
 
 
+_KINDS: dict[str, InteractionKind] = {"contact": "contact", "attempt": "attempt",
+                                      "declined": "declined"}  # one string each, not one per entry
+
+
+def _shared(value: Any) -> Any:
+    """Short strings (tags, cities, cadences) once per process, as the parser shares them:
+    JSON decoding makes a new string for every occurrence in every note."""
+    if isinstance(value, str):
+        return sys.intern(value) if len(value) <= 40 else value
+    if isinstance(value, list):
+        return [_shared(item) for item in value]
+    return value
+
+
 def decode_note(text: str) -> Note:
     (path, size, mtime_ns, meta, meta_lines, log, links, problems, ok,
      has_heading) = _DECODER.decode(text)
     return Note(
-        path, size, mtime_ns, meta, meta_lines,
-        tuple(LogEntry(date.fromisoformat(d), k, t, ln) for d, k, t, ln in log),
+        path, size, mtime_ns, {sys.intern(k): _shared(v) for k, v in meta.items()},
+        {sys.intern(k): v for k, v in meta_lines.items()},
+        tuple(Interaction(iso_day(d), _KINDS[k], t, "log", path, ln) for d, k, t, ln in log),
         tuple(Link(t, ln, c) for t, ln, c in links),
         tuple(Problem(*p) for p in problems),
         ok, has_heading,

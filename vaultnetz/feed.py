@@ -367,7 +367,8 @@ def vault_feed(root: Path, today: date, *, cache_dir: Path | None = None,
         if hit is not None:
             return Feed(hit[0], hit[1], None)
         index.refresh(scanned=scanned)
-        vault = index.vault()
+        state = index.current_state()
+        vault = index.take_vault()  # the contacts are all the feed needs (peak memory)
         events = cache.events() if cache is not None else {}
         known = set(events)
         used: set[str] = set()
@@ -379,7 +380,6 @@ def vault_feed(root: Path, today: date, *, cache_dir: Path | None = None,
                 # A --tag or --horizon feed keeps the others' events.
                 cache.store_events({k: events[k] for k in used - known}, keep=used | (
                     known if tag or horizon_days else set()))
-            state = index.current_state()
             if state is not None:
                 cache.store_result(key(state), data, feed.errors)
         return feed

@@ -8,7 +8,7 @@ import hashlib
 import os
 import stat
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
@@ -18,11 +18,20 @@ from .cache import RACY_NS, Cache, CachedNote, cache_file, decode_note, digest, 
 from .config import CONFIG_NAME, Config, load_config
 from .errors import AmbiguousContact, ContactNotFound, VaultnetzError
 from .model import Contact, Interaction, Problem
-from .notes import Note, is_ignored_name, link_key, parse_note, too_large, walk_notes
+from .notes import (
+    FileStat,
+    Note,
+    file_stat,
+    is_ignored_name,
+    link_key,
+    parse_note,
+    too_large,
+    walk_notes,
+)
 from .trips import Trip, in_trip_folder, trip_from_note
 from .values import ISO_DATE, parse_birthday, parse_cadence, parse_date
 
-Walked = tuple[str, os.stat_result | None, Problem | None]  # one item of a vault's walk
+Walked = tuple[str, FileStat | None, Problem | None]  # one item of a vault's walk
 
 
 @dataclass(frozen=True, eq=False)
@@ -95,6 +104,10 @@ def is_contact_note(note: Note, config: Config) -> bool:
     return "person" in (t.casefold() for t in _tags(note.meta.get(config.key("tags"))))
 
 
+_STATUSES = {s: s for s in ("active", "paused", "archived")}
+_PRIORITIES = {p: p for p in ("high", "normal", "low")}
+
+
 def contact_from_note(note: Note, config: Config) -> tuple[Contact | None, list[Problem]]:
     """Build a contact from its note; any bad field is an error and the contact is skipped."""
     meta = note.meta
@@ -139,19 +152,20 @@ def contact_from_note(note: Note, config: Config) -> tuple[Contact | None, list[
     snooze = parse("snooze_until", parse_date, "use YYYY-MM-DD")
     birthday = parse("birthday", parse_birthday, "use YYYY-MM-DD, or --MM-DD without the year")
 
+    # The known words as one shared string each (a large vault has one per contact).
     status = str(get("status") or "active").strip().lower()
-    if status not in ("active", "paused", "archived"):
+    status = _STATUSES.get(status, status)
+    if status not in _STATUSES:
         bad("status", f"{status!r} is not a status", "use active, paused or archived")
     priority = str(get("priority") or "normal").strip().lower()
-    if priority not in ("high", "normal", "low"):
+    priority = _PRIORITIES.get(priority, priority)
+    if priority not in _PRIORITIES:
         bad("priority", f"{priority!r} is not a priority", "use high, normal or low")
 
     name_value = get("name")
     name = str(name_value).strip() if name_value not in (None, "") else note.stem
     aliases = _strings(get("aliases")) + _strings(meta.get("alias"))
-    interactions = [
-        Interaction(e.day, e.kind, e.text, "log", note.path, e.line) for e in note.log
-    ]
+    interactions = list(note.log)
     if last_contact is not None:
         line = note.meta_lines.get(config.key("last_contact"))
         interactions.append(Interaction(last_contact, "contact", "", "field", note.path, line))
@@ -208,24 +222,33 @@ class ContactLookup:
     """Resolve link targets to contacts: note path, then file name, then name, then alias."""
 
     def __init__(self, contacts: tuple[Contact, ...]) -> None:
-        self.levels: list[dict[str, list[int]]] = [{}, {}, {}, {}]
+        # key → the contact's index, or a list of them when several share the key (rare:
+        # a list per key would double the build's peak memory on a large vault).
+        self.levels: list[dict[str, int | list[int]]] = [{}, {}, {}, {}]
         for index, contact in enumerate(contacts):
             stem = contact.path.rsplit("/", 1)[-1]
             keys = (
-                [link_key(contact.path)],
-                [link_key(stem)],
-                [link_key(contact.name)],
-                [link_key(a) for a in contact.aliases],
+                (link_key(contact.path),),
+                (link_key(stem),),
+                (link_key(contact.name),),
+                {link_key(a) for a in contact.aliases},
             )
             for level, level_keys in zip(self.levels, keys, strict=True):
-                for key in set(level_keys):
-                    level.setdefault(key, []).append(index)
+                for key in level_keys:
+                    known = level.get(key)
+                    if known is None:
+                        level[key] = index
+                    elif isinstance(known, int):
+                        level[key] = [known, index]
+                    else:
+                        known.append(index)
 
     def resolve(self, target: str) -> list[int]:
         key = link_key(target)
         for level in self.levels:
-            if key in level:
-                return level[key]
+            found = level.get(key)
+            if found is not None:
+                return [found] if isinstance(found, int) else found
         if "/" in key:  # [[Some/Folder/Name]] where the folder differs: the file name
             return self.resolve(key.rsplit("/", 1)[-1])
         return []
@@ -258,16 +281,16 @@ def attach_mentions(
     memo: BuildMemo | None = None,
 ) -> tuple[Contact, ...]:
     """Add a mention interaction for each dated note linking a contact (once per note)."""
-    memo = memo if memo is not None else BuildMemo()
-    names = tuple((c.path, c.name, c.aliases) for c in contacts)
-    if names != memo.names:
-        memo.names, memo.names_version = names, memo.names_version + 1
+    if memo is not None:
+        names = tuple((c.path, c.name, c.aliases) for c in contacts)
+        if names != memo.names:
+            memo.names, memo.names_version = names, memo.names_version + 1
     lookup: ContactLookup | None = None
     found: dict[str, list[Interaction]] = {}
     for note, day in dated_notes:
-        cached = memo.mentions.get(note.path)
-        if cached is not None and cached[0] is note and cached[1] == memo.names_version \
-                and cached[2] == day:
+        cached = memo.mentions.get(note.path) if memo is not None else None
+        if memo is not None and cached is not None and cached[0] is note \
+                and cached[1] == memo.names_version and cached[2] == day:
             mentions = cached[3]
         else:
             lookup = lookup or ContactLookup(contacts)
@@ -281,7 +304,8 @@ def attach_mentions(
                     text = f"{note.stem}: {link.context}"
                     mentions.append((contacts[index].path, Interaction(
                         day, "contact", text, "mention", note.path, link.line)))
-            memo.mentions[note.path] = (note, memo.names_version, day, mentions)
+            if memo is not None:
+                memo.mentions[note.path] = (note, memo.names_version, day, mentions)
         for path, interaction in mentions:
             found.setdefault(path, []).append(interaction)
     if not found:
@@ -292,25 +316,30 @@ def attach_mentions(
             out.append(contact)
             continue
         added = tuple(found[contact.path])
-        known = memo.merged.get(contact.path)
+        known = memo.merged.get(contact.path) if memo is not None else None
         if known is not None and known[0] is contact and known[1] == added:
             out.append(known[2])  # the same object as last time: later steps can memoise
             continue
         merged = replace(contact, interactions=contact.interactions + added)
-        memo.merged[contact.path] = (contact, added, merged)
+        if memo is not None:
+            memo.merged[contact.path] = (contact, added, merged)
         out.append(merged)
     return tuple(out)
 
 
 def duplicate_problems(contacts: tuple[Contact, ...]) -> list[Problem]:
     """Two contacts answering to the same name or alias: a warning naming both paths."""
-    owners: dict[str, set[str]] = {}
-    shown: dict[str, str] = {}
-    for contact in contacts:
+    first: dict[str, int] = {}  # name key → the first contact using it
+    owners: dict[str, set[str]] = {}  # only the names used by more than one contact
+    shown: dict[str, str] = {}  # … and how the first one spells it
+    for index, contact in enumerate(contacts):
         for name in (contact.name, *contact.aliases):
             key = link_key(name)
-            owners.setdefault(key, set()).add(contact.path)
-            shown.setdefault(key, name)
+            earlier = contacts[first.setdefault(key, index)]
+            if earlier.path != contact.path:
+                owners.setdefault(key, {earlier.path}).add(contact.path)
+                shown.setdefault(key, next(n for n in (earlier.name, *earlier.aliases)
+                                           if link_key(n) == key))
     problems = []
     for key, paths in sorted(owners.items()):
         if len(paths) > 1:
@@ -323,10 +352,11 @@ def duplicate_problems(contacts: tuple[Contact, ...]) -> list[Problem]:
     return problems
 
 
-def build_vault(root: Path, config: Config, notes: list[Note], extra: list[Problem],
+def build_vault(root: Path, config: Config, notes: Iterable[Note], extra: list[Problem],
                 memo: BuildMemo | None = None) -> Vault:
-    """Turn parsed notes into a Vault. Pure: no file access.
+    """Turn parsed notes (in path order) into a Vault. Pure: no file access.
 
+    ``notes`` is read once, so it may hand each note over and forget it.
     ``memo`` (kept by the watcher between builds) skips the work for unchanged notes.
     """
     problems = list(extra)
@@ -334,7 +364,12 @@ def build_vault(root: Path, config: Config, notes: list[Note], extra: list[Probl
     broken: list[str] = []
     dated: list[tuple[Note, date]] = []
     trips: list[Trip] = []
+    live: set[str] = set()
+    count = 0
     for note in notes:
+        count += 1
+        if memo is not None:
+            live.add(note.path)
         problems.extend(note.problems)
         if not note.ok:
             if note.path.casefold().endswith(".md") and _in_people_folder(
@@ -372,7 +407,6 @@ def build_vault(root: Path, config: Config, notes: list[Note], extra: list[Probl
         if day is not None:
             dated.append((note, day))
     if memo is not None:  # forget notes that are gone
-        live = {note.path for note in notes}
         for table in (memo.contacts, memo.mentions, memo.merged, memo.kinds):
             for path in table.keys() - live:
                 del table[path]
@@ -384,7 +418,7 @@ def build_vault(root: Path, config: Config, notes: list[Note], extra: list[Probl
     else:
         problems.extend(duplicate_problems(final))
     problems.sort(key=lambda p: (p.path, p.line or 0, p.code))
-    return Vault(root, config, final, tuple(problems), len(notes), tuple(broken), tuple(trips))
+    return Vault(root, config, final, tuple(problems), count, tuple(broken), tuple(trips))
 
 
 class NoteIndex:
@@ -395,7 +429,9 @@ class NoteIndex:
     """
 
     def __init__(self, root: Path, config: Config | None = None, cache: Cache | None = None,
-                 *, keep_last_good: bool = False, ignore: Iterable[str] = ()) -> None:
+                 *, keep_last_good: bool = False, ignore: Iterable[str] = (),
+                 memoize: bool = False) -> None:
+        # keep_last_good and memoize: for the watcher, which refreshes the same index often.
         if not root.is_dir():
             raise VaultnetzError(f"the vault {str(root)!r} is not a folder",
                                  "pass --vault PATH or set VAULTNETZ_VAULT")
@@ -414,7 +450,7 @@ class NoteIndex:
         self._walk_problems: list[Problem] = []
         self._vault: Vault | None = None
         self._to_store: list[tuple[str, int, int, str, str]] = []
-        self._memo = BuildMemo()
+        self._memo = BuildMemo() if memoize else None
         self._cached: dict[str, CachedNote] | None = None  # read by cached_state()
         self._links: list[str] = []  # symbolic links in the vault (last scan)
         self.parsed = 0  # notes parsed in the last refresh (for tests and benchmarks)
@@ -473,7 +509,7 @@ class NoteIndex:
         self._cached = None
         notes: dict[str, Note] = {}
         fresh: dict[str, Note] = {}  # read or parsed in this refresh
-        from_cache: dict[str, os.stat_result] = {}  # current in the cache: decoded below
+        from_cache: dict[str, FileStat] = {}  # current in the cache: decoded below
         verified: list[str] = []  # racy cache entries whose content still matches
         walk_problems: list[Problem] = []
         self._to_store = []
@@ -583,7 +619,7 @@ class NoteIndex:
                 return self.refresh(force=paths)
             if not stat.S_ISREG(st.st_mode) or not rel.lower().endswith(".md"):
                 continue
-            note = self._read(rel, st, None)
+            note = self._read(rel, file_stat(st), None)
             assert note is not None  # without a cache entry, always a note
             self._notes[rel] = self._keep(rel, note)
             changed = True
@@ -606,7 +642,7 @@ class NoteIndex:
         except OSError:
             return None
 
-    def _read(self, rel: str, st: os.stat_result, entry: CachedNote | None) -> Note | None:
+    def _read(self, rel: str, st: FileStat, entry: CachedNote | None) -> Note | None:
         """Read and parse a note; None when its content matches the cache entry after all."""
         config = self.config
         if st.st_size > config.max_note_size:
@@ -636,11 +672,32 @@ class NoteIndex:
     def vault(self) -> Vault:
         if self._vault is None:
             notes = [self._notes[path] for path in sorted(self._notes)]
-            stale = [p for problems in self.stale.values() for p in problems]
-            self._vault = build_vault(self.root, self.config, notes,
-                                      self.config_problems + self._walk_problems + stale,
+            self._vault = build_vault(self.root, self.config, notes, self._problems(),
                                       self._memo)
         return self._vault
+
+    def take_vault(self) -> Vault:
+        """The vault, built while handing the notes over: the index is empty afterwards.
+
+        For a one-shot run, which needs the contacts but not the notes: each note
+        is forgotten once its contact is built, so that the notes and the contacts
+        of a large vault are never in memory together.
+        """
+        if self._vault is not None:
+            self._notes = {}
+            return self._vault
+        notes, self._notes = self._notes, {}
+        paths = sorted(notes)
+
+        def handed() -> Iterator[Note]:
+            for path in paths:
+                yield notes.pop(path)
+
+        return build_vault(self.root, self.config, handed(), self._problems(), self._memo)
+
+    def _problems(self) -> list[Problem]:
+        stale = [p for problems in self.stale.values() for p in problems]
+        return self.config_problems + self._walk_problems + stale
 
 
 def _state_digest(entries: Iterable[tuple[str, int, int]], problems: Iterable[Problem | None]
@@ -671,7 +728,7 @@ def load_vault(root: Path, config: Config | None = None, cache_dir: Path | None 
     try:
         index = NoteIndex(root, config, cache)
         index.refresh()
-        return index.vault()
+        return index.take_vault()
     finally:
         if cache is not None:
             cache.close()

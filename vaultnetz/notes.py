@@ -9,17 +9,18 @@ from __future__ import annotations
 import functools
 import os
 import re
+import sys
 import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import yaml
 
 from .fastmeta import load_front_matter
-from .model import InteractionKind, Problem
+from .model import Interaction, InteractionKind, Problem
 from .values import ISO_DATE
 
 ALWAYS_IGNORED_DIRS = {".obsidian", ".git", ".trash", "node_modules"}
@@ -37,12 +38,8 @@ _TAG_ATTEMPT = re.compile(r"(?<![\w/])#attempt\b", re.IGNORECASE)
 _TAG_DECLINED = re.compile(r"(?<![\w/])#declined\b", re.IGNORECASE)
 
 
-@dataclass(frozen=True, slots=True)
-class LogEntry:
-    day: date
-    kind: InteractionKind
-    text: str
-    line: int
+# A Log bullet is the contact's interaction as it is: built once, shared by note and contact.
+LogEntry = Interaction
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,8 +92,19 @@ def is_ignored_name(name: str) -> bool:
     return name.endswith(_TEMP_SUFFIXES)
 
 
+class FileStat(NamedTuple):
+    """What the index keeps of a note's stat: a full os.stat_result is ten times larger."""
+
+    st_size: int
+    st_mtime_ns: int
+
+
+def file_stat(st: os.stat_result) -> FileStat:
+    return FileStat(st.st_size, st.st_mtime_ns)
+
+
 def walk_notes(root: Path, links: list[str] | None = None
-               ) -> Iterator[tuple[str, os.stat_result | None, Problem | None]]:
+               ) -> Iterator[tuple[str, FileStat | None, Problem | None]]:
     """Yield (relative path, stat, problem) for each Markdown note, sorted, never leaving root.
 
     Symlinks are followed only when they point inside the vault, and each real
@@ -108,7 +116,7 @@ def walk_notes(root: Path, links: list[str] | None = None
     def inside(real: str) -> bool:
         return real == real_root or real.startswith(real_root + os.sep)
 
-    def walk(folder: str, rel: str) -> Iterator[tuple[str, os.stat_result | None, Problem | None]]:
+    def walk(folder: str, rel: str) -> Iterator[tuple[str, FileStat | None, Problem | None]]:
         try:
             entries = sorted(os.scandir(folder), key=lambda e: e.name)
         except OSError as exc:
@@ -142,7 +150,9 @@ def walk_notes(root: Path, links: list[str] | None = None
                     seen_dirs.add(real)
                     yield from walk(entry.path, rel_path)
                 elif entry.name.lower().endswith(".md"):
-                    yield rel_path, entry.stat(), None
+                    # os.stat, not entry.stat(): a DirEntry keeps the stat it made, and a
+                    # folder of 50,000 notes would hold 50,000 of them until it is done.
+                    yield rel_path, file_stat(os.stat(entry.path)), None
             except OSError as exc:
                 yield rel_path, None, Problem(rel_path, None, "warning", "unreadable",
                                               f"cannot read: {exc.strerror}",
@@ -227,11 +237,11 @@ def parse_note(
             return fail(2, "frontmatter-not-mapping",
                         f"front-matter is {kind}, not 'key: value' lines",
                         "write the front-matter as 'key: value' lines")
-        meta = {str(k): v for k, v in loaded.items()}
+        meta = {sys.intern(str(k)): v for k, v in loaded.items()}  # keys recur in every note
         for i in range(1, end):
             match = _META_KEY.match(lines[i])
             if match:
-                meta_lines.setdefault(match.group(1).strip("'\""), i + 1)
+                meta_lines.setdefault(sys.intern(match.group(1).strip("'\"")), i + 1)
         body_start = end + 1
 
     log: list[LogEntry] = []
@@ -300,7 +310,7 @@ def _parse_log(
         try:
             if not ISO_DATE.match(raw_date):
                 raise ValueError
-            day = date.fromisoformat(raw_date)
+            day = iso_day(raw_date)
         except ValueError:
             problems.append(Problem(path, i + 1, "error", "log-bad-date",
                                     f"log entry has an invalid date {raw_date!r}",
@@ -314,7 +324,7 @@ def _parse_log(
             kind = "declined"
         elif _TAG_ATTEMPT.search(text):
             kind = "attempt"
-        entries.append(LogEntry(day, kind, text, i + 1))
+        entries.append(Interaction(day, kind, text, "log", path, i + 1))
     return entries, True
 
 
@@ -327,6 +337,12 @@ def _scan_links(lines: list[str]) -> Iterator[Link]:
             if len(context) > 140:
                 context = context[:139] + "…"
             yield Link(match.group(1).strip(), i + 1, context)
+
+
+@functools.lru_cache(maxsize=8192)
+def iso_day(text: str) -> date:
+    """date.fromisoformat, one object per day: a large vault holds a million dated lines."""
+    return date.fromisoformat(text)
 
 
 @functools.lru_cache(maxsize=65536)  # names and link targets recur in every rebuild

@@ -111,7 +111,7 @@ class FeedService:
             with contextlib.suppress(ValueError):  # an output file inside the vault is no input
                 ignore.append(self.output.resolve().relative_to(self.root.resolve()).as_posix())
         self.ignored = set(ignore)
-        self.index = NoteIndex(self.root, keep_last_good=True, ignore=ignore)
+        self.index = NoteIndex(self.root, keep_last_good=True, ignore=ignore, memoize=True)
 
     def rebuild(self, changed: set[str] | None = None, folders: set[str] | None = None
                 ) -> Snapshot:
