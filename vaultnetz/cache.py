@@ -62,8 +62,13 @@ def _decode_value(obj: dict[str, Any]) -> Any:
     return obj
 
 
+_SCALARS = frozenset({str, int, float, bool, type(None), date, datetime})
+
+
 def _plain(value: Any) -> bool:
     """Values JSON round-trips exactly (with dates tagged); nested mappings are not cached."""
+    if type(value) in _SCALARS:  # nearly every value: no isinstance chain
+        return True
     if isinstance(value, list):
         return all(_plain(v) for v in value)
     return not isinstance(value, dict | set | tuple | bytes)

@@ -134,8 +134,11 @@ def _value(text: str) -> Any:
     return _scalar(text, flow=False)
 
 
-def fast_front_matter(block: str) -> dict[str, Any]:
-    """Parse flat front-matter; raise _Fallback for anything it does not handle."""
+def fast_front_matter(block: str, key_lines: dict[str, int] | None = None) -> dict[str, Any]:
+    """Parse flat front-matter; raise _Fallback for anything it does not handle.
+
+    ``key_lines`` gets each key's first line in the block (1-based).
+    """
     if _UNUSUAL.search(block) or ("\\" in block and '"' in block):
         raise _Fallback  # tabs, odd line breaks and characters YAML rejects: PyYAML decides
     result: dict[str, Any] = {}
@@ -151,6 +154,8 @@ def fast_front_matter(block: str) -> dict[str, Any]:
         if not match or _resolve(match.group(1)) != match.group(1):
             raise _Fallback  # indented text, odd keys ("yes:", "2026:"), flow mappings…
         key, raw = match.group(1), (match.group(2) or "").strip(" ")
+        if key_lines is not None:
+            key_lines.setdefault(key, i)  # i: already the next line's index, so 1-based
         if raw and not raw.startswith("#"):
             result[key] = _value(raw)
             continue
@@ -176,9 +181,15 @@ def fast_front_matter(block: str) -> dict[str, Any]:
     return result
 
 
-def load_front_matter(block: str) -> Any:
-    """The front-matter's data: the fast path when it applies, else PyYAML (may raise)."""
+def load_front_matter(block: str, key_lines: dict[str, int] | None = None) -> Any:
+    """The front-matter's data: the fast path when it applies, else PyYAML (may raise).
+
+    When the fast path answers, ``key_lines`` holds each top-level key's line in the
+    block (1-based); after PyYAML, it is left empty.
+    """
     try:
-        return fast_front_matter(block)
+        return fast_front_matter(block, key_lines)
     except _Fallback:
+        if key_lines is not None:
+            key_lines.clear()
         return yaml.load(block, Loader=NoteLoader)

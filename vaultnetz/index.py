@@ -112,9 +112,10 @@ def contact_from_note(note: Note, config: Config) -> tuple[Contact | None, list[
     """Build a contact from its note; any bad field is an error and the contact is skipped."""
     meta = note.meta
     problems: list[Problem] = []
+    renamed = config.fields.get  # config.key, inlined: it runs ~16 times per contact
 
     def get(field_name: str) -> Any:
-        return meta.get(config.key(field_name))
+        return meta.get(renamed(field_name, field_name))
 
     def bad(field_name: str, message: str, hint: str) -> None:
         key = config.key(field_name)
@@ -649,7 +650,8 @@ class NoteIndex:
             return Note.skipped(rel, st.st_size, st.st_mtime_ns,
                                 [too_large(rel, st.st_size, config.max_note_size)])
         try:
-            data = (self.root / rel).read_bytes()
+            with open(os.path.join(self.root, rel), "rb") as handle:
+                data = handle.read()
         except OSError as exc:
             problem = Problem(rel, None, "error", "unreadable", f"cannot read: {exc.strerror}",
                               "check the file's permissions")

@@ -220,8 +220,9 @@ def parse_note(
                         "front-matter starts with '---' but has no closing '---'",
                         "add a line '---' after the last front-matter key")
         block = "\n".join(lines[1:end])
+        key_lines: dict[str, int] = {}
         try:
-            loaded = load_front_matter(block)
+            loaded = load_front_matter(block, key_lines)
         except (yaml.YAMLError, ValueError, TypeError, RecursionError) as exc:
             mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
             line = mark.line + 2 if mark is not None else 1
@@ -238,10 +239,10 @@ def parse_note(
                         f"front-matter is {kind}, not 'key: value' lines",
                         "write the front-matter as 'key: value' lines")
         meta = {sys.intern(str(k)): v for k, v in loaded.items()}  # keys recur in every note
-        for i in range(1, end):
-            match = _META_KEY.match(lines[i])
-            if match:
-                meta_lines.setdefault(sys.intern(match.group(1).strip("'\"")), i + 1)
+        if key_lines:  # the fast path found the keys' lines: block line 1 is file line 2
+            meta_lines = {sys.intern(key): line + 1 for key, line in key_lines.items()}
+        else:
+            meta_lines = key_lines_of(lines, end)
         body_start = end + 1
 
     log: list[LogEntry] = []
@@ -253,6 +254,16 @@ def parse_note(
     ok = not any(p.severity == "error" for p in problems)
     return Note(path, len(data), mtime_ns, meta, meta_lines, tuple(log), links,
                 tuple(problems), ok, has_heading)
+
+
+def key_lines_of(lines: list[str], end: int) -> dict[str, int]:
+    """Each top-level front-matter key's first line number (front-matter: lines 1..end-1)."""
+    found: dict[str, int] = {}
+    for i in range(1, end):
+        match = _META_KEY.match(lines[i])
+        if match:
+            found.setdefault(sys.intern(match.group(1).strip("'\"")), i + 1)
+    return found
 
 
 @functools.lru_cache(maxsize=8)

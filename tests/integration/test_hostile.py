@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import hashlib
 import json
 import os
@@ -11,6 +12,7 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -168,14 +170,14 @@ def test_an_unreadable_note_is_an_error_and_the_rest_works(
     make_vault, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     root = make_vault({"People/Locked.md": "x", "People/Open.md": "y"})
-    real = Path.read_bytes
+    real = builtins.open
 
-    def read_bytes(self: Path) -> bytes:
-        if self.name == "Locked.md":  # as if chmod 000 (the tests may run as root)
-            raise PermissionError(13, "Permission denied", str(self))
-        return real(self)
+    def locked_open(file: Any, *args: Any, **kwargs: Any) -> Any:
+        if str(file).endswith("Locked.md"):  # as if chmod 000 (the tests may run as root)
+            raise PermissionError(13, "Permission denied", str(file))
+        return real(file, *args, **kwargs)
 
-    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    monkeypatch.setattr(builtins, "open", locked_open)
     result = run_cli(["--no-cache", "check", "--json"], root)
     problems = json.loads(result.stdout)
     assert [(p["path"], p["code"]) for p in problems] == [("People/Locked.md", "unreadable")]

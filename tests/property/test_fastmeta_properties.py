@@ -10,6 +10,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from vaultnetz.fastmeta import NoteLoader, _Fallback, fast_front_matter, load_front_matter
+from vaultnetz.notes import key_lines_of
 
 SCALARS = [
     "Berlin", "München", "Frankfurt am Main", "2026-01-01", "2026-02-30", "2026-1-1",
@@ -73,6 +74,20 @@ def test_fast_path_agrees_with_pyyaml(block: str) -> None:
         pytest.fail(f"fast path accepted invalid YAML {block!r}: {fast!r} ({exc})")
     assert fast == (expected if expected is not None else {})
     assert [type(v) for v in fast.values()] == [type(v) for v in (expected or {}).values()]
+
+
+@settings(max_examples=1000, deadline=None)
+@given(blocks())
+@example("name: Anna\n# c\ntags:\n  - a\nname: again\ncity: X")
+def test_fast_path_key_lines_are_the_scanned_ones(block: str) -> None:
+    """The key lines the fast path records are those a line scan of the note finds."""
+    key_lines: dict[str, int] = {}
+    try:
+        fast_front_matter(block, key_lines)
+    except _Fallback:
+        return
+    lines = ["---", *block.split("\n"), "---"]
+    assert {k: v + 1 for k, v in key_lines.items()} == key_lines_of(lines, len(lines) - 1)
 
 
 def test_common_front_matter_takes_the_fast_path() -> None:
