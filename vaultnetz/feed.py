@@ -192,10 +192,19 @@ EventStore = MutableMapping[str, bytes]
 KeyMemo = dict[str, tuple[tuple[object, ...], str]]
 
 
-def _event_key(kind: str, item: object, vault_name: str, config: Config) -> str:
-    """Everything an event's bytes depend on, hashed: same inputs, same bytes."""
-    text = repr((kind, item, vault_name, config, PRODID))
+def _event_key(kind: str, item: object, context: str) -> str:
+    """Everything an event's bytes depend on, hashed: same inputs, same bytes.
+
+    ``context``: the vault's name, the config and the version, as text (once per feed).
+    """
+    text = repr((kind, item, context))
     return hashlib.blake2b(text.encode("utf-8"), digest_size=20).hexdigest()
+
+
+def birthday_inputs(contact: Contact) -> tuple[object, ...]:
+    """What of a contact its birthday event shows (see ``birthday_event``): a much smaller
+    key than the whole contact with every interaction."""
+    return (contact.path, contact.name, contact.birthday, contact.tags, _newest_day(contact))
 
 
 def build_calendar(
@@ -220,6 +229,7 @@ def build_calendar(
     store: EventStore = {} if events is None else events
     horizon = plan.today + timedelta(days=horizon_days or config.horizon_days)
     chosen: list[tuple[date, str, bytes]] = []
+    context = repr((vault.name, config, PRODID))
 
     def add(kind: str, uid: str, item: object, start: date, make: Callable[[], bytes],
             same: tuple[object, ...] = ()) -> None:
@@ -228,7 +238,7 @@ def build_calendar(
                 a is b or a == b for a, b in zip(known[0], same, strict=True)):
             key = known[1]
         else:
-            key = _event_key(kind, item, vault.name, config)
+            key = _event_key(kind, item, context)
             if keys is not None and same:
                 keys[uid] = (same, key)
         data = store.get(key)
@@ -248,7 +258,7 @@ def build_calendar(
     if config.birthdays:
         for contact in _birthday_contacts(vault.contacts, plan, tag):
             assert contact.birthday is not None
-            add("birthday", uid_for(contact, "birthday"), contact,
+            add("birthday", uid_for(contact, "birthday"), birthday_inputs(contact),
                 _birthday_start(contact.birthday),
                 functools.partial(birthday_event, contact, vault.name, config),
                 (contact, config, vault.name))

@@ -222,3 +222,33 @@ def test_folding_never_splits_a_character(value: str) -> None:
         line.decode("utf-8")  # every physical line is whole UTF-8
     unfolded = folded.replace(b"\r\n ", b"")
     assert raw in unfolded
+
+
+def test_a_birthday_event_depends_only_on_its_key_inputs() -> None:
+    """The event cache keys a birthday by ``birthday_inputs``: nothing else may show in it."""
+    from dataclasses import fields, replace
+
+    from vaultnetz.config import Config
+    from vaultnetz.feed import birthday_event, birthday_inputs
+    from vaultnetz.model import Birthday, Cadence, Interaction
+
+    config = Config(alarm="09:30", language="de")
+    base = Contact("People/Anna.md", "Anna", birthday=Birthday(2, 29), tags=("press",),
+                   interactions=(Interaction(date(2026, 1, 2), "contact", "Coffee", "log",
+                                             "People/Anna.md", 9),))
+    others = {
+        "aliases": ("A",), "cadence": Cadence(6, "weeks", "6w"), "cadence_source": "field",
+        "last_contact_field": date(2025, 1, 1), "snooze_until": date(2027, 1, 1),
+        "status": "paused", "priority": "high", "met_via": "Uni", "city": "Köln",
+        "company": "Zeitung", "role": "Editor", "email": ("a@example.org",),
+        "phone": ("+49",), "linkedin": "x",
+        "interactions": (*base.interactions, Interaction(
+            date(2025, 5, 5), "attempt", "Mail", "mention", "Daily/2025-05-05.md", 1)),
+    }
+    assert set(others) | {"path", "name", "birthday", "tags"} == {f.name for f in
+                                                                   fields(Contact)}
+    expected = birthday_event(base, "Vault", config)
+    for name, value in others.items():
+        changed = replace(base, **{name: value})
+        assert birthday_inputs(changed) == birthday_inputs(base), name
+        assert birthday_event(changed, "Vault", config) == expected, name
