@@ -10,6 +10,9 @@ The library is what the CLI uses; a script can do the same::
     plan = vaultnetz.schedule(vault.contacts, date.today(), vault.config)
     for check_in in plan.check_ins:
         print(check_in.due, check_in.contact.name, check_in.reason)
+
+    feed = vaultnetz.vault_feed(Path("~/Notes").expanduser(), date.today())
+    Path("check-ins.ics").write_bytes(feed.data)
 """
 
 from __future__ import annotations
@@ -21,12 +24,24 @@ from .model import Birthday, Cadence, CheckIn, Contact, Interaction, Problem, Sc
 from .schedule import review, schedule, standing_of
 from .version import __version__
 
+_LAZY = {"Feed", "build_calendar", "vault_feed"}  # the feed module: imported when used
+
+
+def __getattr__(name: str) -> object:
+    if name in _LAZY:
+        from . import feed
+
+        return getattr(feed, name)
+    raise AttributeError(f"module 'vaultnetz' has no attribute {name!r}")
+
+
 __all__ = [
     "Birthday",
     "Cadence",
     "CheckIn",
     "Config",
     "Contact",
+    "Feed",
     "Interaction",
     "Problem",
     "Schedule",
@@ -34,6 +49,7 @@ __all__ = [
     "Vault",
     "VaultnetzError",
     "__version__",
+    "build_calendar",
     "find_contact",
     "find_vault",
     "load_config",
@@ -42,4 +58,5 @@ __all__ = [
     "review",
     "schedule",
     "standing_of",
+    "vault_feed",
 ]

@@ -31,3 +31,19 @@ def test_readme_example_output_is_real(command: str, output: str) -> None:
     result = run_cli(["--no-cache", *args], SAMPLE, today=TODAY)
     assert result.exit_code == 0, result.output
     assert result.stdout.rstrip() == output.rstrip()
+
+
+def test_the_library_example_runs(tmp_path, monkeypatch: pytest.MonkeyPatch,
+                                  capsys: pytest.CaptureFixture[str]) -> None:
+    import vaultnetz
+
+    section = README.split("## As a library", 1)[1]
+    code = re.search(r"```python\n(.*?)```", section, re.S)
+    assert code is not None
+    source = code.group(1).replace('Path("~/Notes")', f"Path({str(SAMPLE)!r})").replace(
+        "date.today()", "date(2026, 11, 23)")
+    monkeypatch.chdir(tmp_path)
+    exec(compile(source, "README.md", "exec"), {})
+    assert capsys.readouterr().out.count("\n") >= 5
+    assert (tmp_path / "check-ins.ics").read_bytes().startswith(b"BEGIN:VCALENDAR\r\n")
+    assert all(getattr(vaultnetz, name) is not None for name in vaultnetz.__all__)
