@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import time
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
@@ -83,6 +84,25 @@ def test_create_delete_rename(vault: Path, running) -> None:
     assert "SUMMARY:Check in with Cem" not in summaries(service)
     (vault / "People" / "Cem Demir.md").unlink()
     wait_for(lambda: not any("Cem" in s for s in summaries(service)))
+
+
+def test_atomic_saves_and_folders_moved_in_and_out(vault: Path, running, tmp_path: Path
+                                                   ) -> None:
+    """What editors and git do: replace a note by renaming a temp file over it, and move
+    whole folders in and out (no event for the notes inside them)."""
+    service, _, _ = running
+    temp = vault / "People" / ".Anna.md.tmp"
+    temp.write_text(contact_note("last_contact: 2026-11-20\ncadence: 3m"))
+    os.replace(temp, vault / "People" / "Anna.md")
+    wait_for(lambda: b"DTSTART;VALUE=DATE:20270220" in service.snapshot.feed)
+    outside = tmp_path / "Team"
+    outside.mkdir()
+    (outside / "Dana.md").write_text(contact_note("tags: [person]"))
+    os.rename(outside, vault / "Team")
+    wait_for(lambda: "SUMMARY:Check in with Dana" in summaries(service))
+    os.rename(vault / "Team", tmp_path / "Team again")
+    wait_for(lambda: "SUMMARY:Check in with Dana" not in summaries(service))
+    assert (vault.parent / "feed.ics").read_bytes() == service.snapshot.feed
 
 
 def test_a_burst_is_coalesced(vault: Path, running) -> None:
