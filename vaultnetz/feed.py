@@ -17,7 +17,7 @@ from urllib.parse import quote
 from .config import CONFIG_NAME, Config, load_config
 from .drafts import dates_phrase, draft_for_check_in, trip_draft
 from .errors import ConfigError
-from .index import NoteIndex, Vault, open_cache
+from .index import NoteIndex, Progress, Vault, open_cache
 from .model import Birthday, CheckIn, Contact, Schedule
 from .report import interaction_text, text, why_now, work_text
 from .schedule import gets_birthday, schedule
@@ -347,7 +347,8 @@ class Feed:
 
 
 def vault_feed(root: Path, today: date, *, cache_dir: Path | None = None,
-               horizon_days: int | None = None, tag: str | None = None) -> Feed:
+               horizon_days: int | None = None, tag: str | None = None,
+               progress: Progress | None = None) -> Feed:
     """The feed of the vault at ``root``, through the cache in ``cache_dir`` (if any).
 
     With a cache, the feed is stored under a digest of everything it is made
@@ -355,6 +356,7 @@ def vault_feed(root: Path, today: date, *, cache_dir: Path | None = None,
     and the version — so that a run on an unchanged vault only walks it. Any
     doubt (a note missing from the cache, or too recent to be trusted by its
     mtime) means a full build, whose result is the same either way.
+    ``progress(done, total)`` is called now and then while notes are read.
     """
     config, config_problems = load_config(root)
     errors = [p for p in config_problems if p.severity == "error" and p.path == CONFIG_NAME]
@@ -376,7 +378,7 @@ def vault_feed(root: Path, today: date, *, cache_dir: Path | None = None,
         hit = cache.result(key(state)) if cache is not None and state is not None else None
         if hit is not None:
             return Feed(hit[0], hit[1], None)
-        index.refresh(scanned=scanned)
+        index.refresh(scanned=scanned, progress=progress)
         state = index.current_state()
         vault = index.take_vault()  # the contacts are all the feed needs (peak memory)
         events = cache.events() if cache is not None else {}

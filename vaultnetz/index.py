@@ -8,7 +8,7 @@ import hashlib
 import os
 import stat
 import unicodedata
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
@@ -32,6 +32,7 @@ from .trips import Trip, in_trip_folder, trip_from_note
 from .values import ISO_DATE, parse_birthday, parse_cadence, parse_date
 
 Walked = tuple[str, FileStat | None, Problem | None]  # one item of a vault's walk
+Progress = Callable[[int, int], None]  # (notes read, notes to read)
 
 
 @dataclass(frozen=True, eq=False)
@@ -497,10 +498,12 @@ class NoteIndex:
         return _state_digest(((n.path, n.size, n.mtime_ns) for n in self._notes.values()),
                              self._walk_problems)
 
-    def refresh(self, force: Iterable[str] = (), scanned: list[Walked] | None = None) -> bool:
+    def refresh(self, force: Iterable[str] = (), scanned: list[Walked] | None = None,
+                progress: Progress | None = None) -> bool:
         """Re-read the notes whose size or mtime changed, and those in ``force``.
 
         ``scanned`` is a ``scan()`` just made (else the vault is walked here).
+        ``progress(done, total)`` is called now and then while notes are read.
         Returns True when anything changed (a note, a new or deleted note, a problem).
         """
         forced = set(force)
@@ -513,6 +516,7 @@ class NoteIndex:
         from_cache: dict[str, FileStat] = {}  # current in the cache: decoded below
         verified: list[str] = []  # racy cache entries whose content still matches
         walk_problems: list[Problem] = []
+        to_read: list[tuple[str, FileStat, CachedNote | None]] = []
         self._to_store = []
         self.parsed = 0
         for rel, st, problem in self.scan() if scanned is None else scanned:
@@ -529,12 +533,16 @@ class NoteIndex:
             if entry is not None and entry.matches(st.st_size, st.st_mtime_ns) and entry.trusted:
                 from_cache[rel] = st
                 continue
+            to_read.append((rel, st, entry))
+        for done, (rel, st, entry) in enumerate(to_read, 1):
             note = self._read(rel, st, entry)
             if note is None:
                 from_cache[rel] = st  # racy entry, but its content hash still matches
                 verified.append(rel)
             else:
                 fresh[rel] = note
+            if progress is not None and (done % 250 == 0 or done == len(to_read)):
+                progress(done, len(to_read))
         if from_cache and self.cache is not None:
             # One pass over the cache, decoding one entry at a time: bounded memory.
             for path, text in self.cache.iter_note_data():
@@ -721,15 +729,19 @@ def open_cache(cache_dir: Path, root: Path, config: Config) -> Cache:
     return Cache(cache_file(cache_dir, root), cache_fingerprint(config))
 
 
-def load_vault(root: Path, config: Config | None = None, cache_dir: Path | None = None) -> Vault:
-    """Read every note of the vault at ``root`` (through the cache in ``cache_dir``, if any)."""
+def load_vault(root: Path, config: Config | None = None, cache_dir: Path | None = None,
+               progress: Progress | None = None) -> Vault:
+    """Read every note of the vault at ``root`` (through the cache in ``cache_dir``, if any).
+
+    ``progress(done, total)`` is called now and then while notes are read.
+    """
     if not root.is_dir():
         raise VaultnetzError(f"the vault {str(root)!r} is not a folder",
                              "pass --vault PATH or set VAULTNETZ_VAULT")
     cache = open_cache(cache_dir, root, config or load_config(root)[0]) if cache_dir else None
     try:
         index = NoteIndex(root, config, cache)
-        index.refresh()
+        index.refresh(progress=progress)
         return index.take_vault()
     finally:
         if cache is not None:

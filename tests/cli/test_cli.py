@@ -237,3 +237,48 @@ def test_python_dash_m_and_version() -> None:
                             capture_output=True, text=True, check=False, timeout=60)
     assert result.returncode == 0
     assert result.stdout.startswith("vaultnetz, version ")
+
+
+class FakeTerminal:
+    def __init__(self, tty: bool = True) -> None:
+        self.tty = tty
+        self.text = ""
+
+    def isatty(self) -> bool:
+        return self.tty
+
+    def write(self, text: str) -> None:
+        self.text += text
+
+    def flush(self) -> None:
+        pass
+
+
+def test_read_progress_shows_only_on_a_terminal_after_a_second() -> None:
+    from vaultnetz.cli import ReadProgress
+
+    now = [0.0]
+    terminal = FakeTerminal()
+    progress = ReadProgress(terminal, clock=lambda: now[0])
+    progress(250, 1000)
+    assert terminal.text == ""  # fast: nothing shown
+    now[0] = 1.5
+    progress(500, 1000)
+    assert terminal.text == "\rreading notes: 500 of 1,000"
+    progress(1000, 1000)
+    assert terminal.text.endswith("\r" + " " * len("reading notes: 1,000 of 1,000") + "\r")
+    piped = FakeTerminal(tty=False)
+    late = ReadProgress(piped, clock=lambda: now[0])
+    now[0] = 9.0
+    late(10, 20)
+    assert piped.text == ""
+
+
+def test_the_index_reports_progress_while_reading(make_vault) -> None:
+    from vaultnetz.index import load_vault
+
+    root = make_vault({f"People/P{i:03d}.md": f"person {i}" for i in range(600)})
+    calls: list[tuple[int, int]] = []
+    vault = load_vault(root, progress=lambda done, total: calls.append((done, total)))
+    assert len(vault.contacts) == 600
+    assert calls == [(250, 600), (500, 600), (600, 600)]
