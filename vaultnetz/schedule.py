@@ -10,7 +10,7 @@ from __future__ import annotations
 import heapq
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
 from .config import Config
 from .model import CheckIn, Contact, Interaction, Reason, Schedule, Standing
@@ -100,6 +100,14 @@ class _Pending:
     reason: Reason
     standing: Standing
 
+    @property
+    def heap_key(self) -> tuple[int, object, object]:
+        """``key`` with its three numbers packed into one int, in the same order: the
+        smoothing heap compares one int instead of a tuple (47,000 pops at 50,000 contacts)."""
+        rank, ordinal, recency, name, path = self.key
+        # rank 0-2; ordinal and -recency below 2**22 (date.max is 3,652,059)
+        return ((rank << 45) | (ordinal << 23) | (recency + (1 << 22)), name, path)  # type: ignore[operator]
+
 
 def smooth(pending: list[_Pending], today: date, max_per_day: int, max_per_week: int = 0
            ) -> list[tuple[_Pending, date]]:
@@ -109,33 +117,42 @@ def smooth(pending: list[_Pending], today: date, max_per_day: int, max_per_week:
     a full week sends the rest on to the next Monday.
     """
     queue = sorted(pending, key=lambda p: p.ready)
-    heap: list[tuple[tuple[object, ...], int, _Pending]] = []
-    placed: list[tuple[_Pending, date]] = []
-    week_counts: dict[date, int] = {}
-    day = today
+    ready = [p.ready.toordinal() for p in queue]  # days as numbers: cheaper in the loop
+    heap: list[tuple[tuple[int, object, object], int, _Pending]] = []
+    placed: list[tuple[_Pending, int]] = []
+    week_counts: dict[int, int] = {}
+    day = today.toordinal()
     i = 0
     while i < len(queue) or heap:
-        if not heap and queue[i].ready > day:
-            day = queue[i].ready  # nothing waiting: jump to the next date
-        while i < len(queue) and queue[i].ready <= day:
-            heapq.heappush(heap, (queue[i].key, i, queue[i]))
+        if not heap and ready[i] > day:
+            day = ready[i]  # nothing waiting: jump to the next date
+        start = i
+        while i < len(queue) and ready[i] <= day:
             i += 1
+        if i - start > len(heap):  # many at once (a backlog): build the heap in one go
+            heap.extend((queue[j].heap_key, j, queue[j]) for j in range(start, i))
+            heapq.heapify(heap)
+        else:
+            for j in range(start, i):
+                heapq.heappush(heap, (queue[j].heap_key, j, queue[j]))
         capacity = max_per_day
         if max_per_week:
-            monday = day - timedelta(days=day.weekday())
+            monday = day - (day - 1) % 7  # ordinal 1 (0001-01-01) is a Monday
             left = max_per_week - week_counts.get(monday, 0)
             if left <= 0:
-                day = monday + timedelta(days=7)
+                day = monday + 7
                 continue
             capacity = min(capacity, left)
             week_counts[monday] = week_counts.get(monday, 0) + min(capacity, len(heap))
         for _ in range(min(capacity, len(heap))):
             placed.append((heapq.heappop(heap)[2], day))
-        day += timedelta(days=1)
-    return placed
+        day += 1
+    days: dict[int, date] = {}
+    return [(p, days.get(d) or days.setdefault(d, date.fromordinal(d))) for p, d in placed]
 
 
-Memo = dict[str, tuple[Contact, date, Config, Standing, "_Pending | None"]]
+# path → (contact, today, config, its standing, its pending check-in, the last CheckIn made)
+Memo = dict[str, tuple[Contact, date, Config, Standing, "_Pending | None", "CheckIn | None"]]
 
 
 def schedule(contacts: Iterable[Contact], today: date, config: Config,
@@ -161,15 +178,20 @@ def schedule(contacts: Iterable[Contact], today: date, config: Config,
                 waiting = _Pending(max(original, today), urgency(contact, original, standing),
                                    contact, original, reason, standing)
             if memo is not None:
-                memo[contact.path] = (contact, today, config, standing, waiting)
+                memo[contact.path] = (contact, today, config, standing, waiting, None)
         standings[contact.path] = standing
         if waiting is not None:
             pending.append(waiting)
-    check_ins = [
-        CheckIn(p.contact, p.original, day, p.reason, p.standing,
-                max(0, (today - p.original).days))
-        for p, day in smooth(pending, today, config.max_per_day, config.max_per_week)
-    ]
+    check_ins = []
+    for p, day in smooth(pending, today, config.max_per_day, config.max_per_week):
+        known = memo.get(p.contact.path) if memo is not None else None
+        made = known[5] if known is not None and known[4] is p else None
+        if made is None or made.due != day:
+            made = CheckIn(p.contact, p.original, day, p.reason, p.standing,
+                           max(0, (today - p.original).days))
+            if memo is not None and known is not None and known[4] is p:
+                memo[p.contact.path] = (*known[:5], made)
+        check_ins.append(made)  # the same object as last time when nothing changed
     return Schedule(today, tuple(check_ins), standings)
 
 
