@@ -191,10 +191,11 @@ def main(ctx: click.Context, vault_option: str | None, today_option: str | None,
     Example:
       vaultnetz --vault ~/Notes due --within 7
     """
-    if ctx.invoked_subcommand not in _LONG_RUNNING:
+    if ctx.invoked_subcommand not in _LONG_RUNNING and gc.isenabled():
         # A one-shot command builds one large, acyclic structure and exits: the cyclic
         # garbage collector would only walk it again and again (about 10% of a cold run).
         gc.disable()
+        ctx.call_on_close(gc.enable)  # for whoever called main() in-process (tests, scripts)
     # The one place that reads the clock: the user's local date.
     today = parse_day(today_option, "--today") if today_option else date.today()  # noqa: DTZ011
     ctx.obj = State(vault_option, today, use_cache=not no_cache,

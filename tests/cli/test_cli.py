@@ -282,3 +282,12 @@ def test_the_index_reports_progress_while_reading(make_vault) -> None:
     vault = load_vault(root, progress=lambda done, total: calls.append((done, total)))
     assert len(vault.contacts) == 600
     assert calls == [(250, 600), (500, 600), (600, 600)]
+
+
+def test_a_command_leaves_the_garbage_collector_as_it_found_it() -> None:
+    import gc
+
+    assert gc.isenabled()
+    result = run_cli(["--no-cache", "due", "--all"], SAMPLE, today=TODAY)
+    assert result.exit_code == 0
+    assert gc.isenabled()
