@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -75,18 +76,24 @@ def test_edit_touch_delete_rename(vault: Path, cache_dir: Path) -> None:
     assert snapshot(vault, cache_dir) == snapshot(vault, None)
 
 
-def test_same_size_edit_within_one_mtime_tick_is_seen(vault: Path, cache_dir: Path) -> None:
+def edit_within_one_mtime_tick(vault: Path, cache_dir: Path, read: Callable[..., object]
+                               ) -> None:
+    """Read the vault while Anna's note has a "now" mtime (the file system's now, from a
+    marker file), so that the cache records it while a same-tick edit is still possible (a
+    racy entry); then edit it keeping its size and mtime."""
     anna = vault / "People" / "Anna.md"
-    # Give the note a "now" mtime (the file system's now, from a marker file), so that the
-    # cache records it while a same-tick edit is still possible: a racy entry.
     cache_dir.mkdir()
     marker = cache_dir / "marker"
     marker.write_text("x")
     recent = marker.stat().st_mtime_ns
     os.utime(anna, ns=(recent, recent))
-    snapshot(vault, cache_dir)
+    read(vault, cache_dir)
     anna.write_text(anna.read_text().replace("3m", "9m"))  # same size …
     os.utime(anna, ns=(recent, recent))  # … and the same mtime
+
+
+def test_same_size_edit_within_one_mtime_tick_is_seen(vault: Path, cache_dir: Path) -> None:
+    edit_within_one_mtime_tick(vault, cache_dir, snapshot)
     contacts = load_vault(vault, cache_dir=cache_dir).contacts
     assert next(c for c in contacts if c.name == "Anna").cadence.amount == 9
 
@@ -201,15 +208,7 @@ def test_any_change_makes_a_new_feed(vault: Path, cache_dir: Path, change: str) 
 
 def test_recent_notes_are_never_trusted_for_the_whole_feed(vault: Path, cache_dir: Path) -> None:
     """A note changed within one mtime tick of being read: the stored feed is not used."""
-    anna = vault / "People" / "Anna.md"
-    cache_dir.mkdir()
-    marker = cache_dir / "marker"
-    marker.write_text("x")
-    recent = marker.stat().st_mtime_ns
-    os.utime(anna, ns=(recent, recent))
-    feed(vault, cache_dir)
-    anna.write_text(anna.read_text().replace("3m", "9m"))  # same size …
-    os.utime(anna, ns=(recent, recent))  # … and the same mtime
+    edit_within_one_mtime_tick(vault, cache_dir, feed)
     data, _, cached = feed(vault, cache_dir)
     assert not cached
     assert data == feed(vault, None)[0]
