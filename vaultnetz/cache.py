@@ -28,7 +28,7 @@ from .notes import Link, Note, iso_day
 from .version import __version__
 
 SCHEMA = 1
-_RESULTS_KEPT = 8  # feeds for a few --tag/--horizon variants and days
+_RESULTS_KEPT = 4  # feeds for a few --tag/--horizon variants (each can be megabytes)
 RACY_NS = 2_000_000_000  # mtime granularity we do not trust (FAT has 2 s)
 
 

@@ -218,4 +218,4 @@ def test_stored_feeds_are_bounded(vault: Path, cache_dir: Path) -> None:
     for days in range(1, 20):
         feed(vault, cache_dir, horizon_days=days)
     with sqlite3.connect(cache_file(cache_dir, vault)) as db:
-        assert db.execute("SELECT count(*) FROM results").fetchone()[0] == 8
+        assert db.execute("SELECT count(*) FROM results").fetchone()[0] == 4
