@@ -176,7 +176,7 @@ _LONG_RUNNING = {"watch", "serve"}
 @click.option("--today", "today_option", metavar="YYYY-MM-DD", envvar="VAULTNETZ_TODAY",
               help="Pretend today is this date (default: $VAULTNETZ_TODAY, else the local date).")
 @click.option("--no-cache", is_flag=True,
-              help="Read every note afresh, without the cache of parsed notes.")
+              help="Read every note afresh, without the cache (parsed notes, feeds).")
 @click.version_option(__version__, prog_name="vaultnetz")
 @click.pass_context
 def main(ctx: click.Context, vault_option: str | None, today_option: str | None,
@@ -775,7 +775,7 @@ def history_command(state: State, name: str) -> None:
 
 @main.group()
 def cache() -> None:
-    """The cache of parsed notes and feed events (outside the vault; safe to delete).
+    """The cache of parsed notes, feed events and feeds (outside the vault; safe to delete).
 
     \b
     Example:
