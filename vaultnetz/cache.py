@@ -12,8 +12,9 @@ file, never the clock.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
-import json
+import marshal
 import os
 import sqlite3
 import sys
@@ -27,7 +28,7 @@ from .model import Interaction, InteractionKind, Problem
 from .notes import Link, Note, iso_day
 from .version import __version__
 
-SCHEMA = 1
+SCHEMA = 2  # 2: notes in marshal's format
 _RESULTS_KEPT = 4  # feeds for a few --tag/--horizon variants (each can be megabytes)
 RACY_NS = 2_000_000_000  # mtime granularity we do not trust (FAT has 2 s)
 
@@ -42,31 +43,11 @@ def digest(data: bytes) -> str:
     return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
-class _Uncacheable(Exception):
-    pass
-
-
-def _encode_value(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return {"$t": value.isoformat()}
-    if isinstance(value, date):
-        return {"$d": value.isoformat()}
-    raise _Uncacheable
-
-
-def _decode_value(obj: dict[str, Any]) -> Any:
-    if "$d" in obj and len(obj) == 1:
-        return iso_day(obj["$d"])
-    if "$t" in obj and len(obj) == 1:
-        return datetime.fromisoformat(obj["$t"])
-    return obj
-
-
 _SCALARS = frozenset({str, int, float, bool, type(None), date, datetime})
 
 
 def _plain(value: Any) -> bool:
-    """Values JSON round-trips exactly (with dates tagged); nested mappings are not cached."""
+    """Values the cache keeps exactly (dates tagged); nested mappings are not cached."""
     if type(value) in _SCALARS:  # nearly every value: no isinstance chain
         return True
     if isinstance(value, list):
@@ -74,46 +55,71 @@ def _plain(value: Any) -> bool:
     return not isinstance(value, dict | set | tuple | bytes)
 
 
-def encode_note(note: Note) -> str | None:
-    """A note as JSON, or None when its front-matter holds types JSON would change."""
+def _tagged(value: Any) -> Any:
+    """Dates as ("d", iso) and ("t", iso): a plain value is never a tuple."""
+    kind = type(value)
+    if kind is date:
+        return ("d", value.isoformat())
+    if kind is datetime:
+        return ("t", value.isoformat())
+    if kind is list:
+        return [_tagged(item) for item in value]
+    return value
+
+
+def encode_note(note: Note) -> bytes | None:
+    """A note in marshal's format, or None when its front-matter holds values the cache
+    would not give back exactly (nested mappings, sets, binary).
+
+    marshal, not JSON: it is several times faster both ways, and the cache is this
+    program's own file, fingerprinted by Python version (its format may change).
+    """
     if not all(_plain(v) for v in note.meta.values()):
         return None
     try:
-        return json.dumps([
-            note.path, note.size, note.mtime_ns, note.meta, note.meta_lines,
-            [[e.day.isoformat(), e.kind, e.text, e.line] for e in note.log],
-            [[link.target, link.line, link.context] for link in note.links],
-            [[p.path, p.line, p.severity, p.code, p.message, p.hint] for p in note.problems],
+        return marshal.dumps((
+            note.path, note.size, note.mtime_ns,
+            {k: _tagged(v) if type(v) in _TAGGED else v for k, v in note.meta.items()},
+            note.meta_lines,
+            [(e.day.toordinal(), e.kind, e.text, e.line) for e in note.log],
+            [(link.target, link.line, link.context) for link in note.links],
+            [(p.path, p.line, p.severity, p.code, p.message, p.hint) for p in note.problems],
             note.ok, note.has_log_heading,
-        ], default=_encode_value, ensure_ascii=False)
-    except (_Uncacheable, ValueError, TypeError):
+        ))
+    except ValueError:  # an object marshal cannot write
         return None
 
 
-_DECODER = json.JSONDecoder(object_hook=_decode_value)  # json.loads would build one per call
-
-
+_TAGGED = frozenset({date, datetime, list})
 _KINDS: dict[str, InteractionKind] = {"contact": "contact", "attempt": "attempt",
                                       "declined": "declined"}  # one string each, not one per entry
 
 
-def _shared(value: Any) -> Any:
-    """Short strings (tags, cities, cadences) once per process, as the parser shares them:
-    JSON decoding makes a new string for every occurrence in every note."""
-    if isinstance(value, str):
+@functools.lru_cache(maxsize=8192)
+def _day(ordinal: int) -> date:
+    return date.fromordinal(ordinal)  # one object per day, as the parser shares them
+
+
+def _untagged(value: Any) -> Any:
+    """``_tagged`` undone; short strings (tags, cities, cadences) shared as the parser
+    shares them, not one per occurrence in every note."""
+    kind = type(value)
+    if kind is str:
         return sys.intern(value) if len(value) <= 40 else value
-    if isinstance(value, list):
-        return [_shared(item) for item in value]
+    if kind is tuple:
+        return iso_day(value[1]) if value[0] == "d" else datetime.fromisoformat(value[1])
+    if kind is list:
+        return [_untagged(item) for item in value]
     return value
 
 
-def decode_note(text: str) -> Note:
+def decode_note(data: bytes) -> Note:
     (path, size, mtime_ns, meta, meta_lines, log, links, problems, ok,
-     has_heading) = _DECODER.decode(text)
+     has_heading) = marshal.loads(data)
     return Note(
-        path, size, mtime_ns, {sys.intern(k): _shared(v) for k, v in meta.items()},
+        path, size, mtime_ns, {sys.intern(k): _untagged(v) for k, v in meta.items()},
         {sys.intern(k): v for k, v in meta_lines.items()},
-        tuple(Interaction(iso_day(d), _KINDS[k], t, "log", path, ln) for d, k, t, ln in log),
+        tuple(Interaction(_day(d), _KINDS[k], t, "log", path, ln) for d, k, t, ln in log),
         tuple(Link(t, ln, c) for t, ln, c in links),
         tuple(Problem(*p) for p in problems),
         ok, has_heading,
@@ -122,7 +128,7 @@ def decode_note(text: str) -> Note:
 
 @dataclass(frozen=True, slots=True)
 class CachedNote:
-    """A cache entry's key fields; its JSON is fetched only when it is used."""
+    """A cache entry's key fields; its data is fetched only when it is used."""
 
     path: str
     size: int
@@ -155,7 +161,9 @@ class Cache:
 
     def __init__(self, path: Path, fingerprint: str) -> None:
         self.path = path
-        self.fingerprint = f"{SCHEMA}:{__version__}:{fingerprint}"
+        # marshal's format belongs to the Python version: another one starts afresh.
+        self.fingerprint = (f"{SCHEMA}:{__version__}:{sys.version_info[0]}."
+                            f"{sys.version_info[1]}:{marshal.version}:{fingerprint}")
         self.db: sqlite3.Connection | None = None
         self.session_ns = 0
         self._open()
@@ -178,7 +186,7 @@ class Cache:
                     db.execute("DROP TABLE IF EXISTS events")
                     db.execute("DROP TABLE IF EXISTS results")
                 db.execute("CREATE TABLE IF NOT EXISTS notes (path TEXT PRIMARY KEY, size INTEGER, "
-                           "mtime_ns INTEGER, recorded_ns INTEGER, digest TEXT, data TEXT)")
+                           "mtime_ns INTEGER, recorded_ns INTEGER, digest TEXT, data BLOB)")
                 db.execute("CREATE TABLE IF NOT EXISTS events (key TEXT PRIMARY KEY, data BLOB)")
                 db.execute("CREATE TABLE IF NOT EXISTS results (key TEXT PRIMARY KEY, "
                            "data BLOB, errors INTEGER)")
@@ -210,8 +218,8 @@ class Cache:
         rows = self._run("SELECT path, size, mtime_ns, recorded_ns, digest FROM notes")
         return {row[0]: CachedNote(*row) for row in rows}
 
-    def iter_note_data(self) -> Iterator[tuple[str, str]]:
-        """(path, json) of every entry, streamed: the whole table at once would double peak
+    def iter_note_data(self) -> Iterator[tuple[str, bytes]]:
+        """(path, data) of every entry, streamed: the whole table at once would double peak
         memory on a large vault."""
         if self.db is None:
             return
@@ -220,8 +228,8 @@ class Cache:
         except sqlite3.Error:
             self.db = None
 
-    def store_notes(self, rows: list[tuple[str, int, int, str, str]]) -> None:
-        """Store (path, size, mtime_ns, digest, json) rows read in this session."""
+    def store_notes(self, rows: list[tuple[str, int, int, str, bytes]]) -> None:
+        """Store (path, size, mtime_ns, digest, data) rows read in this session."""
         if rows:
             self._write("INSERT OR REPLACE INTO notes VALUES (?, ?, ?, ?, ?, ?)",
                         [(p, size, mtime, self.session_ns, dig, data)

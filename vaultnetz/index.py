@@ -451,7 +451,7 @@ class NoteIndex:
         self._notes: dict[str, Note] = {}
         self._walk_problems: list[Problem] = []
         self._vault: Vault | None = None
-        self._to_store: list[tuple[str, int, int, str, str]] = []
+        self._to_store: list[tuple[str, int, int, str, bytes]] = []
         self._memo = BuildMemo() if memoize else None
         self._cached: dict[str, CachedNote] | None = None  # read by cached_state()
         self._links: list[str] = []  # symbolic links in the vault (last scan)
@@ -545,10 +545,14 @@ class NoteIndex:
                 progress(done, len(to_read))
         if from_cache and self.cache is not None:
             # One pass over the cache, decoding one entry at a time: bounded memory.
-            for path, text in self.cache.iter_note_data():
-                if path in from_cache:
+            for path, data in self.cache.iter_note_data():
+                st = from_cache.get(path)
+                if st is not None:
                     with contextlib.suppress(Exception):  # damaged: parsed again below
-                        fresh[path] = decode_note(text)
+                        note = decode_note(data)
+                        if (note.path, note.size, note.mtime_ns) == (path, st.st_size,
+                                                                      st.st_mtime_ns):
+                            fresh[path] = note
         for rel, st in from_cache.items():
             if rel not in fresh:  # missing or damaged in the cache: parse it
                 note = self._read(rel, st, None)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sqlite3
 from collections.abc import Callable
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -219,3 +220,47 @@ def test_stored_feeds_are_bounded(vault: Path, cache_dir: Path) -> None:
         feed(vault, cache_dir, horizon_days=days)
     with sqlite3.connect(cache_file(cache_dir, vault)) as db:
         assert db.execute("SELECT count(*) FROM results").fetchone()[0] == 4
+
+
+def test_every_fixture_note_round_trips_through_the_cache_format() -> None:
+    """encode_note/decode_note give back the same note, or decline (nested mappings…)."""
+    from conftest import DATA, SAMPLE
+    from vaultnetz.cache import decode_note, encode_note
+    from vaultnetz.notes import parse_note
+
+    declined = 0
+    paths = [*SAMPLE.rglob("*.md"), *(DATA / "odd-notes").rglob("*.md")]
+    assert len(paths) > 30
+    for path in paths:
+        note = parse_note(path.name, path.read_bytes(), mtime_ns=123)
+        data = encode_note(note)
+        if data is None:
+            declined += 1
+            continue
+        decoded = decode_note(data)
+        assert decoded == note, path
+        assert [type(v) for v in decoded.meta.values()] == [type(v) for v in note.meta.values()]
+    assert declined <= 2
+
+
+@pytest.mark.parametrize("meta", [
+    {"a": [[1, "x"], date(2026, 1, 2)], "b": datetime(2026, 1, 2, 3, 4, tzinfo=UTC)},
+    {"n": None, "f": 1.5, "t": True, "s": "München", "l": []},
+])
+def test_front_matter_values_round_trip(meta: dict[str, object]) -> None:
+    from vaultnetz.cache import decode_note, encode_note
+    from vaultnetz.notes import Note
+
+    note = Note("People/A.md", 1, 2, meta, {k: i + 2 for i, k in enumerate(meta)}, (), (), (),
+                ok=True)
+    data = encode_note(note)
+    assert data is not None
+    assert decode_note(data) == note
+
+
+@pytest.mark.parametrize("value", [{"nested": 1}, {1, 2}, b"binary", (1, 2)])
+def test_values_the_cache_would_change_are_not_cached(value: object) -> None:
+    from vaultnetz.cache import encode_note
+    from vaultnetz.notes import Note
+
+    assert encode_note(Note("A.md", 1, 2, {"x": value}, {}, (), (), (), ok=True)) is None
