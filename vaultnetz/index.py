@@ -66,6 +66,10 @@ def find_vault(explicit: str | None, env: Mapping[str, str], cwd: Path) -> Path:
     return cwd
 
 
+def _nfc(text: str) -> str:
+    return text if text.isascii() else unicodedata.normalize("NFC", text)
+
+
 def _in_people_folder(path: str, folders: tuple[str, ...]) -> bool:
     lowered = path.casefold()
     return any(lowered.startswith(folder.casefold() + "/") for folder in folders)
@@ -90,6 +94,21 @@ def _strings(value: Any) -> tuple[str, ...]:
 
 
 def _tags(value: Any) -> tuple[str, ...]:
+    """The tags of a `tags` value, without '#', each once."""
+    if type(value) is str:
+        return _tags_of((value,))
+    if type(value) is list and all(type(item) is str for item in value):
+        return _tags_of(tuple(value))
+    return _parse_tags(value)
+
+
+@functools.lru_cache(maxsize=4096)
+def _tags_of(items: tuple[str, ...]) -> tuple[str, ...]:
+    # The same few tag lists stand in thousands of notes: one tuple each, shared.
+    return _parse_tags(list(items))
+
+
+def _parse_tags(value: Any) -> tuple[str, ...]:
     tags: list[str] = []
     for item in _strings(value):
         for part in item.replace(",", " ").split():
@@ -182,8 +201,8 @@ def contact_from_note(note: Note, config: Config) -> tuple[Contact | None, list[
 
     contact = Contact(
         path=note.path,
-        name=unicodedata.normalize("NFC", name),
-        aliases=tuple(unicodedata.normalize("NFC", a) for a in aliases),
+        name=_nfc(name),
+        aliases=tuple([_nfc(a) for a in aliases]),
         cadence=cadence,
         cadence_source=cadence_source,
         last_contact_field=last_contact,
