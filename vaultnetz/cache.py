@@ -176,7 +176,8 @@ class Cache:
                 db = sqlite3.connect(self.path, timeout=0.5, isolation_level=None)
                 with contextlib.suppress(OSError):
                     os.chmod(self.path, 0o600)
-                db.execute("PRAGMA journal_mode=WAL")
+                with contextlib.suppress(sqlite3.OperationalError):  # e.g. no shared memory
+                    db.execute("PRAGMA journal_mode=WAL")  # commits without a sync each
                 db.execute("PRAGMA synchronous=NORMAL")
                 db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
                 row = db.execute("SELECT value FROM meta WHERE key='fingerprint'").fetchone()
