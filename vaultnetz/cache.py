@@ -39,6 +39,17 @@ def cache_file(cache_dir: Path, vault_root: Path) -> Path:
     return cache_dir / f"vault-{key}.sqlite"
 
 
+@functools.cache
+def code_stamp() -> str:
+    """A digest of the package's modules (name, size, mtime): changes with the code."""
+    parts = []
+    for path in sorted(Path(__file__).parent.glob("*.py")):
+        with contextlib.suppress(OSError):
+            st = path.stat()
+            parts.append(f"{path.name}:{st.st_size}:{st.st_mtime_ns}")
+    return hashlib.blake2b("\n".join(parts).encode(), digest_size=8).hexdigest()
+
+
 def digest(data: bytes) -> str:
     return hashlib.blake2b(data, digest_size=16).hexdigest()
 
@@ -161,8 +172,10 @@ class Cache:
 
     def __init__(self, path: Path, fingerprint: str) -> None:
         self.path = path
-        # marshal's format belongs to the Python version: another one starts afresh.
-        self.fingerprint = (f"{SCHEMA}:{__version__}:{sys.version_info[0]}."
+        # marshal's format belongs to the Python version, and what is stored to the code
+        # that made it (a development install changes without a new version): either
+        # changed, the cache starts afresh.
+        self.fingerprint = (f"{SCHEMA}:{__version__}:{code_stamp()}:{sys.version_info[0]}."
                             f"{sys.version_info[1]}:{marshal.version}:{fingerprint}")
         self.db: sqlite3.Connection | None = None
         self.session_ns = 0

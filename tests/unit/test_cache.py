@@ -264,3 +264,16 @@ def test_values_the_cache_would_change_are_not_cached(value: object) -> None:
     from vaultnetz.notes import Note
 
     assert encode_note(Note("A.md", 1, 2, {"x": value}, {}, (), (), (), ok=True)) is None
+
+
+def test_changed_code_starts_the_cache_afresh(vault: Path, cache_dir: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """A development install changes code without a new version: nothing stored is reused."""
+    import vaultnetz.cache
+
+    assert feed(vault, cache_dir)[2] is False
+    assert feed(vault, cache_dir)[2] is True
+    assert parsed_count(vault, cache_dir) == 0
+    monkeypatch.setattr(vaultnetz.cache, "code_stamp", lambda: "other code")
+    assert feed(vault, cache_dir)[2] is False
+    assert parsed_count(vault, cache_dir) == 0  # the fresh build stored the notes again
