@@ -5,7 +5,8 @@
 Prints each measurement with its ratio to the raw-read floor (walk + read every
 file) and to the naive baseline (python-frontmatter + a link regex + icalendar
 for every contact), both measured in the same run on the same generated vault.
-Times are the best of --repeat runs; memory is the peak RSS of the process.
+Times are the best of --repeat runs; memory is the peak RSS of the process, and of it
+and its helper processes together (sampled).
 """
 
 from __future__ import annotations
@@ -109,6 +110,48 @@ def run_cli(args: list[str], env: dict[str, str]) -> tuple[float, int]:
     return elapsed, int(peak) if peak else usage.ru_maxrss
 
 
+def _rss_kib(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            return int(next(line.split()[1] for line in status if line.startswith("VmRSS:")))
+    except (OSError, StopIteration, ValueError):
+        return 0
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as stat:
+                    # pid (comm) state ppid …: comm may hold spaces, so split after ")"
+                    if int(stat.read().rsplit(")", 1)[1].split()[1]) == pid:
+                        found.append(int(entry))
+            except (OSError, IndexError, ValueError):
+                continue
+    return found
+
+
+def tree_peak(args: list[str], env: dict[str, str]) -> tuple[int, int]:
+    """(the process's own peak, the peak of it and its helper processes together), KiB.
+
+    The helpers' memory is sampled every 10 ms from /proc (Linux only; elsewhere the
+    second figure is the first), in a run of its own so that sampling costs no timed run.
+    """
+    with tempfile.NamedTemporaryFile("r", suffix=".peak") as peak_file:
+        process = subprocess.Popen([sys.executable, "-c", _MEASURED, peak_file.name, *args],
+                                   env=env, stdout=subprocess.DEVNULL,
+                                   stderr=subprocess.DEVNULL)
+        together = 0
+        while process.poll() is None:
+            if os.path.isdir("/proc"):
+                helpers = _children(process.pid)
+                together = max(together, _rss_kib(process.pid) + sum(map(_rss_kib, helpers)))
+            time.sleep(0.01)
+        own = int(peak_file.read().strip() or 0)
+    return own, max(own, together)
+
+
 def watcher_latency(root: Path, repeat: int) -> float:
     """In-process, as the watcher does it (FeedService.rebuild after the debounce):
     one note changes → new feed bytes."""
@@ -162,7 +205,10 @@ def main() -> None:
         colds.append(seconds)
         peaks.append(peak)
     cold = min(colds)
-    peak = f"peak {max(peaks) / 1024:.0f} MB"
+    shutil.rmtree(cache, ignore_errors=True)
+    own_peak, tree = tree_peak(["ics", "-o", str(out)], env)
+    peaks.append(own_peak)
+    peak = f"peak {max(peaks) / 1024:.0f} MB, {tree / 1024:.0f} MB with helpers"
     results.append(("vaultnetz ics -o, cold (empty cache)", cold, peak))
     warm = min(run_cli(["ics", "-o", str(out)], env)[0] for _ in range(args.repeat))
     results.append(("vaultnetz ics -o, warm (nothing changed)", warm, f"{warm / cold:.2f}× cold"))
@@ -176,6 +222,11 @@ def main() -> None:
     no_cache = min(run_cli(["--no-cache", "ics", "-o", str(out)], env)[0]
                    for _ in range(args.repeat))
     results.append(("vaultnetz --no-cache ics -o", no_cache, ""))
+    alone = []
+    for _ in range(args.repeat):
+        shutil.rmtree(cache, ignore_errors=True)
+        alone.append(run_cli(["--jobs", "1", "ics", "-o", str(out)], env)[0])
+    results.append(("vaultnetz --jobs 1 ics -o, cold, no helper processes", min(alone), ""))
     helps = min(run_cli(["--help"], env)[0] for _ in range(args.repeat))
     results.append(("vaultnetz --help", helps, ""))
     latency = watcher_latency(root, args.repeat)
@@ -188,7 +239,7 @@ def main() -> None:
     for name, seconds, note in results:
         print(f"{name:<56} {seconds:>8.3f} {seconds / floor_s:>7.1f}× {seconds / naive_s:>7.2f}×"
               f"  {note}")
-    peak_mb = max(peaks) / 1024
+    peak_mb = max(max(peaks), tree) / 1024
     print("\ntargets (issue 7; the memory target is for --contacts 50000):")
     for target, value, met in [
         ("cold ≥ 3× faster than naive", f"{naive_s / cold:.2f}× faster", naive_s / cold >= 3),
@@ -196,7 +247,7 @@ def main() -> None:
         ("warm ≤ 0.35× cold", f"{warm / cold:.2f}× cold", warm / cold <= 0.35),
         ("watcher ≤ 100 ms", f"{latency * 1000:.0f} ms", latency <= 0.1),
         ("--help ≤ 0.25 s", f"{helps:.2f} s", helps <= 0.25),
-        ("peak memory ≤ 200 MB", f"{peak_mb:.0f} MB", peak_mb <= 200),
+        ("peak memory ≤ 200 MB (with helpers)", f"{peak_mb:.0f} MB", peak_mb <= 200),
     ]:
         print(f"  {target:<30} {value:>18}  {'met' if met else 'NOT met'}")
 

@@ -50,10 +50,6 @@ def code_stamp() -> str:
     return hashlib.blake2b("\n".join(parts).encode(), digest_size=8).hexdigest()
 
 
-def digest(data: bytes) -> str:
-    return hashlib.blake2b(data, digest_size=16).hexdigest()
-
-
 _SCALARS = frozenset({str, int, float, bool, type(None), date, datetime})
 
 

@@ -348,7 +348,7 @@ class Feed:
 
 def vault_feed(root: Path, today: date, *, cache_dir: Path | None = None,
                horizon_days: int | None = None, tag: str | None = None,
-               progress: Progress | None = None) -> Feed:
+               progress: Progress | None = None, jobs: int | None = None) -> Feed:
     """The feed of the vault at ``root``, through the cache in ``cache_dir`` (if any).
 
     With a cache, the feed is stored under a digest of everything it is made
@@ -356,7 +356,8 @@ def vault_feed(root: Path, today: date, *, cache_dir: Path | None = None,
     and the version — so that a run on an unchanged vault only walks it. Any
     doubt (a note missing from the cache, or too recent to be trusted by its
     mtime) means a full build, whose result is the same either way.
-    ``progress(done, total)`` is called now and then while notes are read.
+    ``progress(done, total)`` is called now and then while notes are read; ``jobs``
+    is how many processes read them on a cold start (None: as the cores allow).
     """
     config, config_problems = load_config(root)
     errors = [p for p in config_problems if p.severity == "error" and p.path == CONFIG_NAME]
@@ -364,7 +365,7 @@ def vault_feed(root: Path, today: date, *, cache_dir: Path | None = None,
         raise ConfigError([p.format() for p in errors])
     cache = open_cache(cache_dir, root, config) if cache_dir is not None else None
     try:
-        index = NoteIndex(root, config, cache)
+        index = NoteIndex(root, config, cache, jobs=jobs)
         index.config_problems = config_problems
         scanned = index.scan()
         state = index.cached_state(scanned)

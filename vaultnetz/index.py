@@ -12,22 +12,23 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from .cache import RACY_NS, Cache, CachedNote, cache_file, decode_note, digest, encode_note
+from .cache import RACY_NS, Cache, CachedNote, cache_file, decode_note, encode_note
 from .config import CONFIG_NAME, Config, load_config
 from .errors import AmbiguousContact, ContactNotFound, VaultnetzError
 from .model import Contact, Interaction, Problem
 from .notes import (
     FileStat,
     Note,
+    ParseSettings,
     file_stat,
     is_ignored_name,
     link_key,
-    parse_note,
-    too_large,
+    read_note,
     walk_notes,
 )
+from .parallel import Helper, Wanted, processes_for, share_out
 from .trips import Trip, in_trip_folder, trip_from_note
 from .values import ISO_DATE, parse_birthday, parse_cadence, parse_date
 
@@ -451,7 +452,7 @@ class NoteIndex:
 
     def __init__(self, root: Path, config: Config | None = None, cache: Cache | None = None,
                  *, keep_last_good: bool = False, ignore: Iterable[str] = (),
-                 memoize: bool = False) -> None:
+                 memoize: bool = False, jobs: int | None = None) -> None:
         # keep_last_good and memoize: for the watcher, which refreshes the same index often.
         if not root.is_dir():
             raise VaultnetzError(f"the vault {str(root)!r} is not a folder",
@@ -461,7 +462,9 @@ class NoteIndex:
         if config is None:
             config, self.config_problems = load_config(root)
         self.config = config
+        self.settings = parse_settings(config)
         self.cache = cache
+        self.jobs = jobs  # processes reading a cold vault; None: as the cores allow
         self.keep_last_good = keep_last_good
         # The agenda note is written by vaultnetz and never read as input.
         self.ignore = {i.replace("\\", "/") for i in ignore} | (
@@ -475,6 +478,7 @@ class NoteIndex:
         self._cached: dict[str, CachedNote] | None = None  # read by cached_state()
         self._links: list[str] = []  # symbolic links in the vault (last scan)
         self.parsed = 0  # notes parsed in the last refresh (for tests and benchmarks)
+        self.delivered = 0  # of those, parsed by helper processes
 
     def scan(self) -> list[Walked]:
         """Every note's path and stat (or the problem reading it), without reading notes."""
@@ -535,9 +539,9 @@ class NoteIndex:
         from_cache: dict[str, FileStat] = {}  # current in the cache: decoded below
         verified: list[str] = []  # racy cache entries whose content still matches
         walk_problems: list[Problem] = []
-        to_read: list[tuple[str, FileStat, CachedNote | None]] = []
+        to_read: list[Wanted] = []
         self._to_store = []
-        self.parsed = 0
+        self.parsed = self.delivered = 0
         for rel, st, problem in self.scan() if scanned is None else scanned:
             if problem is not None:
                 walk_problems.append(problem)
@@ -552,16 +556,16 @@ class NoteIndex:
             if entry is not None and entry.matches(st.st_size, st.st_mtime_ns) and entry.trusted:
                 from_cache[rel] = st
                 continue
-            to_read.append((rel, st, entry))
-        for done, (rel, st, entry) in enumerate(to_read, 1):
-            note = self._read(rel, st, entry)
+            known = entry.digest if entry is not None and entry.matches(
+                st.st_size, st.st_mtime_ns) else ""
+            to_read.append((rel, st.st_size, st.st_mtime_ns, known))
+        stats = {rel: FileStat(size, mtime_ns) for rel, size, mtime_ns, _ in to_read}
+        for rel, note in self._read_all(to_read, progress):
             if note is None:
-                from_cache[rel] = st  # racy entry, but its content hash still matches
+                from_cache[rel] = stats[rel]  # racy entry, but its content hash still matches
                 verified.append(rel)
             else:
                 fresh[rel] = note
-            if progress is not None and (done % 250 == 0 or done == len(to_read)):
-                progress(done, len(to_read))
         if from_cache and self.cache is not None:
             # One pass over the cache, decoding one entry at a time: bounded memory.
             for path, data in self.cache.iter_note_data():
@@ -574,8 +578,8 @@ class NoteIndex:
                             fresh[path] = note
         for rel, st in from_cache.items():
             if rel not in fresh:  # missing or damaged in the cache: parse it
-                note = self._read(rel, st, None)
-                assert note is not None  # without a cache entry, always a note
+                note = self._read(rel, st)
+                assert note is not None  # without a known digest, always a note
                 fresh[rel] = note
         for rel, note in fresh.items():
             notes[rel] = self._keep(rel, note)
@@ -651,8 +655,8 @@ class NoteIndex:
                 return self.refresh(force=paths)
             if not stat.S_ISREG(st.st_mode) or not rel.lower().endswith(".md"):
                 continue
-            note = self._read(rel, file_stat(st), None)
-            assert note is not None  # without a cache entry, always a note
+            note = self._read(rel, file_stat(st))
+            assert note is not None  # without a known digest, always a note
             self._notes[rel] = self._keep(rel, note)
             changed = True
         if self.cache is not None:
@@ -674,32 +678,85 @@ class NoteIndex:
         except OSError:
             return None
 
-    def _read(self, rel: str, st: FileStat, entry: CachedNote | None) -> Note | None:
-        """Read and parse a note; None when its content matches the cache entry after all."""
-        config = self.config
-        if st.st_size > config.max_note_size:
-            return Note.skipped(rel, st.st_size, st.st_mtime_ns,
-                                [too_large(rel, st.st_size, config.max_note_size)])
-        try:
-            with open(os.path.join(self.root, rel), "rb") as handle:
-                data = handle.read()
-        except OSError as exc:
-            problem = Problem(rel, None, "error", "unreadable", f"cannot read: {exc.strerror}",
-                              "check the file's permissions")
-            return Note.skipped(rel, st.st_size, st.st_mtime_ns, [problem])
-        content = digest(data)
-        if entry is not None and entry.matches(st.st_size, st.st_mtime_ns) \
-                and entry.digest == content:
-            return None
-        self.parsed += 1
-        note = parse_note(rel, data, mtime_ns=st.st_mtime_ns, log_heading=config.log_heading,
-                          max_size=config.max_note_size, date_key=config.key("date"))
-        encoded = encode_note(note) if self.cache is not None else None
+    def _read(self, rel: str, st: FileStat, known: str = "") -> Note | None:
+        """Read and parse a note; None when its content's digest is ``known`` (the cache
+        entry is right after all)."""
+        note, content = read_note(str(self.root), rel, st, self.settings, known or None)
+        if note is not None and content is not None:
+            self.parsed += 1
+            self._store(rel, st, content, encode_note(note) if self.cache else None)
+        return note
+
+    def _store(self, rel: str, st: FileStat, content: str, encoded: bytes | None) -> None:
         if encoded is not None and self.cache is not None:
             self._to_store.append((rel, st.st_size, st.st_mtime_ns, content, encoded))
             if len(self._to_store) >= 500:  # bounded memory on a cold start
                 self.cache.store_notes(self._to_store)
                 self._to_store = []
+
+    def _read_all(self, to_read: list[Wanted], progress: Progress | None
+                  ) -> Iterator[tuple[str, Note | None]]:
+        """(path, note or None as ``_read`` gives it) for each note to read.
+
+        Many notes (a cold start) are shared with helper processes, one per core;
+        whatever a helper does not deliver is read here.
+        """
+        total = len(to_read)
+        processes = processes_for(total, self.jobs)
+        shares = share_out(to_read, processes)
+        helpers = [Helper(self.root, self.settings, share) for share in shares[1:]]
+        done = 0
+
+        def report() -> None:
+            if progress is not None:
+                progress(done, total)
+
+        def delivered(wait: bool) -> Iterator[tuple[str, Note | None]]:
+            nonlocal done
+            for helper in helpers:
+                for rel, content, encoded in helper.delivered(wait=wait):
+                    note = self._delivered(helper.wanted[rel], content, encoded)
+                    if note is not False:
+                        del helper.wanted[rel]
+                        done += 1
+                        yield rel, note
+
+        try:
+            for rel, size, mtime_ns, known in shares[0]:
+                yield rel, self._read(rel, FileStat(size, mtime_ns), known)
+                done += 1
+                if done % 250 == 0:
+                    yield from delivered(wait=False)
+                    report()
+            yield from delivered(wait=True)
+        finally:
+            for helper in helpers:
+                helper.stop()
+        for helper in helpers:  # what a helper did not deliver
+            for rel, size, mtime_ns, known in list(helper.wanted.values()):
+                yield rel, self._read(rel, FileStat(size, mtime_ns), known)
+                done += 1
+                if done % 250 == 0:
+                    report()
+        if total:
+            report()
+
+    def _delivered(self, wanted: Wanted, content: str, encoded: bytes | None
+                   ) -> Note | Literal[False] | None:
+        """A note a helper read: None when the cache's entry is right (as from ``_read``),
+        False when the delivery is no good (the note is read here instead)."""
+        rel, size, mtime_ns, known = wanted
+        if encoded is None:
+            return None if known and content == known else False
+        try:
+            note = decode_note(encoded)
+        except Exception:  # anything odd: read it here
+            return False
+        if (note.path, note.size, note.mtime_ns) != (rel, size, mtime_ns):
+            return False
+        self.parsed += 1
+        self.delivered += 1
+        self._store(rel, FileStat(size, mtime_ns), content, encoded)
         return note
 
     def vault(self) -> Vault:
@@ -743,9 +800,13 @@ def _state_digest(entries: Iterable[tuple[str, int, int]], problems: Iterable[Pr
     return hasher.hexdigest()
 
 
+def parse_settings(config: Config) -> ParseSettings:
+    return ParseSettings(config.log_heading, config.max_note_size, config.key("date"))
+
+
 def cache_fingerprint(config: Config) -> str:
     """The settings that change how a note parses: a change empties the cache."""
-    return f"{config.log_heading}\0{config.max_note_size}\0{config.key('date')}"
+    return "\0".join(map(str, parse_settings(config)))
 
 
 def open_cache(cache_dir: Path, root: Path, config: Config) -> Cache:
@@ -753,17 +814,18 @@ def open_cache(cache_dir: Path, root: Path, config: Config) -> Cache:
 
 
 def load_vault(root: Path, config: Config | None = None, cache_dir: Path | None = None,
-               progress: Progress | None = None) -> Vault:
+               progress: Progress | None = None, jobs: int | None = None) -> Vault:
     """Read every note of the vault at ``root`` (through the cache in ``cache_dir``, if any).
 
-    ``progress(done, total)`` is called now and then while notes are read.
+    ``progress(done, total)`` is called now and then while notes are read; ``jobs``
+    is how many processes read them on a cold start (None: as the cores allow).
     """
     if not root.is_dir():
         raise VaultnetzError(f"the vault {str(root)!r} is not a folder",
                              "pass --vault PATH or set VAULTNETZ_VAULT")
     cache = open_cache(cache_dir, root, config or load_config(root)[0]) if cache_dir else None
     try:
-        index = NoteIndex(root, config, cache)
+        index = NoteIndex(root, config, cache, jobs=jobs)
         index.refresh(progress=progress)
         return index.take_vault()
     finally:

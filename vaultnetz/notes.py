@@ -7,6 +7,7 @@ the note's path and the line, and a note with an error is marked not ``ok``.
 from __future__ import annotations
 
 import functools
+import hashlib
 import os
 import re
 import sys
@@ -159,6 +160,43 @@ def walk_notes(root: Path, links: list[str] | None = None
                                               "check the file or link")
 
     yield from walk(str(root), "")
+
+
+class ParseSettings(NamedTuple):
+    """The settings that change how a note parses (a change empties the cache)."""
+
+    log_heading: str = "Log"
+    max_size: int = 2_000_000
+    date_key: str = "date"
+
+
+def digest(data: bytes) -> str:
+    """A note's content hash, as the cache keeps it."""
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+def read_note(root: str, rel: str, st: FileStat, settings: ParseSettings,
+              known: str | None = None) -> tuple[Note | None, str | None]:
+    """Read and parse the note at ``rel``: (note, content digest). Never raises.
+
+    (None, known) when the content's digest is ``known`` (a cache entry still
+    right); the digest is None when the note was not read (too large, unreadable).
+    """
+    if st.st_size > settings.max_size:
+        return Note.skipped(rel, st.st_size, st.st_mtime_ns,
+                            [too_large(rel, st.st_size, settings.max_size)]), None
+    try:
+        with open(os.path.join(root, rel), "rb") as handle:
+            data = handle.read()
+    except OSError as exc:
+        problem = Problem(rel, None, "error", "unreadable", f"cannot read: {exc.strerror}",
+                          "check the file's permissions")
+        return Note.skipped(rel, st.st_size, st.st_mtime_ns, [problem]), None
+    content = digest(data)
+    if content == known:
+        return None, content
+    return parse_note(rel, data, mtime_ns=st.st_mtime_ns, log_heading=settings.log_heading,
+                      max_size=settings.max_size, date_key=settings.date_key), content
 
 
 def _line_of_offset(data: bytes, offset: int) -> int:

@@ -88,10 +88,12 @@ class FeedService:
     """The vault kept in memory, and the latest published snapshot of its feed."""
 
     def __init__(self, root: Path, clock: Clock, *, output: Path | None = None,
-                 freeze_gc: bool = False) -> None:
+                 freeze_gc: bool = False, jobs: int | None = None) -> None:
         # freeze_gc: for a process that only serves this vault (`watch`, `serve`), see rebuild.
+        # jobs: processes reading the whole vault (None: as the cores allow).
         self.root = root
         self.freeze_gc = freeze_gc
+        self.jobs = jobs
         self.clock = clock
         self.output = output
         self._lock = threading.Lock()
@@ -111,7 +113,8 @@ class FeedService:
             with contextlib.suppress(ValueError):  # an output file inside the vault is no input
                 ignore.append(self.output.resolve().relative_to(self.root.resolve()).as_posix())
         self.ignored = set(ignore)
-        self.index = NoteIndex(self.root, keep_last_good=True, ignore=ignore, memoize=True)
+        self.index = NoteIndex(self.root, keep_last_good=True, ignore=ignore, memoize=True,
+                               jobs=self.jobs)
 
     def rebuild(self, changed: set[str] | None = None, folders: set[str] | None = None
                 ) -> Snapshot:
