@@ -120,9 +120,13 @@ def _untagged(value: Any) -> Any:
     return value
 
 
-def decode_note(data: bytes) -> Note:
+def decode_note(data: bytes, known_path: str | None = None) -> Note:
+    """A note from ``encode_note``'s bytes. ``known_path``: the caller's string for the
+    same path, kept instead of a copy of it in every note and log entry."""
     (path, size, mtime_ns, meta, meta_lines, log, links, problems, ok,
      has_heading) = marshal.loads(data)
+    if path == known_path:
+        path = known_path
     return Note(
         path, size, mtime_ns, {sys.intern(k): _untagged(v) for k, v in meta.items()},
         {sys.intern(k): v for k, v in meta_lines.items()},

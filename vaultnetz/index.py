@@ -559,10 +559,9 @@ class NoteIndex:
             known = entry.digest if entry is not None and entry.matches(
                 st.st_size, st.st_mtime_ns) else ""
             to_read.append((rel, st.st_size, st.st_mtime_ns, known))
-        stats = {rel: FileStat(size, mtime_ns) for rel, size, mtime_ns, _ in to_read}
-        for rel, note in self._read_all(to_read, progress):
+        for rel, st, note in self._read_all(to_read, progress):
             if note is None:
-                from_cache[rel] = stats[rel]  # racy entry, but its content hash still matches
+                from_cache[rel] = st  # racy entry, but its content hash still matches
                 verified.append(rel)
             else:
                 fresh[rel] = note
@@ -572,7 +571,7 @@ class NoteIndex:
                 st = from_cache.get(path)
                 if st is not None:
                     with contextlib.suppress(Exception):  # damaged: parsed again below
-                        note = decode_note(data)
+                        note = decode_note(data, path)
                         if (note.path, note.size, note.mtime_ns) == (path, st.st_size,
                                                                       st.st_mtime_ns):
                             fresh[path] = note
@@ -695,8 +694,8 @@ class NoteIndex:
                 self._to_store = []
 
     def _read_all(self, to_read: list[Wanted], progress: Progress | None
-                  ) -> Iterator[tuple[str, Note | None]]:
-        """(path, note or None as ``_read`` gives it) for each note to read.
+                  ) -> Iterator[tuple[str, FileStat, Note | None]]:
+        """(path, stat, note or None as ``_read`` gives it) for each note to read.
 
         Many notes (a cold start) are shared with helper processes, one per core;
         whatever a helper does not deliver is read here.
@@ -711,19 +710,21 @@ class NoteIndex:
             if progress is not None:
                 progress(done, total)
 
-        def delivered(wait: bool) -> Iterator[tuple[str, Note | None]]:
+        def delivered(wait: bool) -> Iterator[tuple[str, FileStat, Note | None]]:
             nonlocal done
             for helper in helpers:
                 for rel, content, encoded in helper.delivered(wait=wait):
-                    note = self._delivered(helper.wanted[rel], content, encoded)
+                    wanted = helper.wanted[rel]
+                    note = self._delivered(wanted, content, encoded)
                     if note is not False:
                         del helper.wanted[rel]
                         done += 1
-                        yield rel, note
+                        yield rel, FileStat(wanted[1], wanted[2]), note
 
         try:
             for rel, size, mtime_ns, known in shares[0]:
-                yield rel, self._read(rel, FileStat(size, mtime_ns), known)
+                st = FileStat(size, mtime_ns)
+                yield rel, st, self._read(rel, st, known)
                 done += 1
                 if done % 250 == 0:
                     yield from delivered(wait=False)
@@ -734,7 +735,8 @@ class NoteIndex:
                 helper.stop()
         for helper in helpers:  # what a helper did not deliver
             for rel, size, mtime_ns, known in list(helper.wanted.values()):
-                yield rel, self._read(rel, FileStat(size, mtime_ns), known)
+                st = FileStat(size, mtime_ns)
+                yield rel, st, self._read(rel, st, known)
                 done += 1
                 if done % 250 == 0:
                     report()
@@ -749,7 +751,7 @@ class NoteIndex:
         if encoded is None:
             return None if known and content == known else False
         try:
-            note = decode_note(encoded)
+            note = decode_note(encoded, rel)
         except Exception:  # anything odd: read it here
             return False
         if (note.path, note.size, note.mtime_ns) != (rel, size, mtime_ns):
