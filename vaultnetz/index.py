@@ -732,7 +732,7 @@ class NoteIndex:
             yield from delivered(wait=True)
         finally:
             for helper in helpers:
-                helper.stop()
+                helper.close()
         for helper in helpers:  # what a helper did not deliver
             for rel, size, mtime_ns, known in list(helper.wanted.values()):
                 st = FileStat(size, mtime_ns)

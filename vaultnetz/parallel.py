@@ -4,9 +4,10 @@ A helper is a fresh interpreter, not a fork, so that it is safe beside the
 watcher's threads and works the same on every platform. It is given notes to
 read (path, size, mtime, the digest the cache knows), parses them exactly as
 the index would, and writes each one back in the cache's format, in framed
-batches on its standard output. Whatever goes wrong with a helper — it cannot
-start, dies, writes something unreadable — only means that the notes it did
-not deliver are read by the index itself: never an error, never a different result.
+batches to a temporary file the index reads as it goes. Whatever goes wrong
+with a helper — it cannot start, dies, writes something unreadable — only means
+that the notes it did not deliver are read by the index itself: never an error,
+never a different result.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import marshal
 import os
 import subprocess
 import sys
-import threading
+import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import IO
@@ -29,8 +30,10 @@ from .notes import FileStat, ParseSettings, read_note
 # and one core; below this many notes each, it is slower than reading them here.
 MIN_NOTES_PER_PROCESS = 1500
 MAX_PROCESSES = 4  # past that, the index's own decoding and building dominate
-OWN_WEIGHT = 0.85  # measured: the helpers then finish about when the index does
-_PATTERN = 40  # the dealing repeats after this many notes
+# Seconds per note and to start a helper, measured on a 2-core machine (benchmarks/run.py):
+# they set how the notes are shared so that the index and its helpers finish together.
+READ_S, TAKE_S, HELPER_S, START_S = 46e-6, 20e-6, 50e-6, 0.07
+_PATTERN = 100  # the dealing repeats after this many notes
 _BATCH = 200  # notes per frame: the index decodes them as they come
 _HEADER = 8  # each frame: its length (8 bytes, little-endian), then a marshal'd list
 
@@ -42,6 +45,7 @@ Wanted = tuple[str, int, int, str]
 
 _BOOT = ("import sys; sys.path.insert(0, sys.argv[1]); "
          "from vaultnetz.parallel import serve; serve()")
+_PACKAGE_PARENT = Path(__file__).resolve().parent.parent  # the helper imports this very copy
 
 
 def available_cores() -> int:
@@ -65,16 +69,32 @@ def processes_for(count: int, jobs: int | None) -> int:
     return max(1, min(jobs, count))
 
 
+def own_share(count: int, processes: int) -> float:
+    """The index's fair share of ``count`` notes read by ``processes``: all finish together.
+
+    The index reads a note in about READ_S seconds and takes a helper's note in about
+    TAKE_S (decode, store); a helper needs START_S to start and HELPER_S per note.
+    Solving "own notes × READ_S + helpers' notes × TAKE_S = START_S + a helper's notes ×
+    HELPER_S" gives the share (measured here: 0.46 of 13,650 notes, 0.41 of 53,650).
+    """
+    if processes <= 1:
+        return 1.0
+    helpers = processes - 1
+    per_helper = HELPER_S / helpers
+    share = (START_S / max(count, 1) + per_helper - TAKE_S) / (READ_S - TAKE_S + per_helper)
+    return min(0.95, max(0.05, share))  # each process gets some: they were asked for
+
+
 def share_out(wanted: list[Wanted], processes: int) -> list[list[Wanted]]:
-    """``wanted`` dealt out to ``processes``, the index's own share first.
+    """``wanted`` dealt out to ``processes``, the index's own share (``own_share``) first.
 
     Dealt in turn, so that each gets a like mix of notes (daily notes and people sort
-    apart); the index's share is smaller by OWN_WEIGHT, as it also decodes and stores
-    what the helpers deliver.
+    apart).
     """
     if processes <= 1:
         return [wanted]
-    weights = [OWN_WEIGHT] + [1.0] * (processes - 1)
+    own = own_share(len(wanted), processes)
+    weights = [own] + [(1 - own) / (processes - 1)] * (processes - 1)
     pattern: list[int] = []
     dealt = [0] * processes
     for _ in range(_PATTERN):
@@ -88,83 +108,88 @@ def share_out(wanted: list[Wanted], processes: int) -> list[list[Wanted]]:
 
 
 class Helper:
-    """One helper process reading ``wanted`` notes of the vault at ``root``."""
+    """One helper process reading ``wanted`` notes of the vault at ``root``.
+
+    The request and the answer go through temporary files, not pipes: a pipe
+    would stall the helper whenever this process, busy parsing its own share,
+    did not empty it (a reader thread must wait for the GIL to do so).
+    """
 
     def __init__(self, root: Path, settings: ParseSettings, wanted: Sequence[Wanted]) -> None:
         self.wanted = {w[0]: w for w in wanted}
-        self._frames: list[bytes] = []
-        self._lock = threading.Lock()
-        self._done = threading.Event()
+        self._answer: IO[bytes] | None = None
+        self._answer_path: str | None = None  # to remove once read, where it cannot be sooner
+        self._pending = b""  # the start of a frame whose end has not come yet
         self._process: subprocess.Popen[bytes] | None = None
-        request = marshal.dumps((code_stamp(), str(root), tuple(settings), list(wanted)))
-        package_parent = str(Path(__file__).resolve().parent.parent)
         try:
-            self._process = subprocess.Popen(
-                [sys.executable, "-c", _BOOT, package_parent],
-                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-        except (OSError, ValueError):
-            self._done.set()
-            return
-        # A thread feeds the request and drains the answer, so that neither side waits
-        # on a full pipe while the other is busy parsing.
-        threading.Thread(target=self._talk, args=(request,), daemon=True).start()
-
-    def _talk(self, request: bytes) -> None:
-        process = self._process
-        assert process is not None
-        assert process.stdin is not None
-        assert process.stdout is not None
-        try:
-            with contextlib.suppress(OSError):
-                process.stdin.write(request)
-            with contextlib.suppress(OSError):
-                process.stdin.close()
-            buffer = bytearray()
-            fd = process.stdout.fileno()  # read raw: whatever has come, as it comes
-            while chunk := os.read(fd, 1 << 20):
-                buffer += chunk
-                frames = []
-                start = 0
-                while len(buffer) - start >= _HEADER:
-                    size = int.from_bytes(buffer[start:start + _HEADER], "little")
-                    if len(buffer) - start < _HEADER + size:
-                        break
-                    frames.append(bytes(buffer[start + _HEADER:start + _HEADER + size]))
-                    start += _HEADER + size
-                del buffer[:start]
-                if frames:
-                    with self._lock:
-                        self._frames.extend(frames)
-        except (OSError, ValueError):
-            pass
-        finally:
-            with contextlib.suppress(OSError, ValueError):
-                process.stdout.close()
-            process.wait()
-            self._done.set()
+            with tempfile.TemporaryFile() as request:
+                request.write(marshal.dumps((code_stamp(), str(root), tuple(settings),
+                                             list(wanted))))
+                request.seek(0)
+                fd, path = tempfile.mkstemp(prefix="vaultnetz-", suffix=".notes")
+                try:
+                    self._answer = open(path, "rb", buffering=0)  # noqa: SIM115 - kept open
+                    try:
+                        os.unlink(path)  # gone once both are closed
+                    except OSError:
+                        self._answer_path = path  # Windows: removed in close()
+                    self._process = subprocess.Popen(
+                        [sys.executable, "-c", _BOOT, str(_PACKAGE_PARENT)],
+                        stdin=request, stdout=fd, stderr=subprocess.DEVNULL)
+                finally:
+                    os.close(fd)
+        except (OSError, ValueError, subprocess.SubprocessError):
+            self.close()
 
     def delivered(self, *, wait: bool = False) -> Iterator[Delivered]:
-        """The notes delivered since the last call; with ``wait``, all that will come."""
-        if wait:
-            self._done.wait()
-        with self._lock:
-            frames, self._frames = self._frames, []
-        for frame in frames:
+        """The notes delivered since the last call; with ``wait``, all that will come
+        (taken as they come, so that decoding them overlaps the helper's last notes)."""
+        while self._answer is not None:
+            finished = self._process is None or self._process.poll() is not None
+            yield from self._read_frames()
+            if finished or not wait:
+                return
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self._process.wait(0.01)  # type: ignore[union-attr]
+
+    def _read_frames(self) -> Iterator[Delivered]:
+        assert self._answer is not None
+        try:
+            data = self._pending + (self._answer.read() or b"")
+        except OSError:
+            return
+        start = 0
+        while len(data) - start >= _HEADER:
+            size = int.from_bytes(data[start:start + _HEADER], "little")
+            if len(data) - start < _HEADER + size:
+                break
+            frame = data[start + _HEADER:start + _HEADER + size]
+            start += _HEADER + size
             try:
                 batch = marshal.loads(frame)
             except (EOFError, ValueError, TypeError):
                 continue  # damaged: its notes stay undelivered and are read by the index
-            for item in batch:
+            for item in batch if isinstance(batch, list) else ():
                 if (isinstance(item, tuple) and len(item) == 3 and isinstance(item[0], str)
                         and item[0] in self.wanted and isinstance(item[1], str)
                         and isinstance(item[2], bytes | None)):
                     yield item
+        self._pending = data[start:]
 
-    def stop(self) -> None:
-        """End the helper (when the index gives up before it is done)."""
+    def close(self) -> None:
+        """End the helper if it still runs, and let go of its files."""
         if self._process is not None and self._process.poll() is None:
             with contextlib.suppress(OSError):
                 self._process.kill()
+            with contextlib.suppress(OSError, subprocess.SubprocessError):
+                self._process.wait(5)
+        if self._answer is not None:
+            self._answer.close()
+            self._answer = None
+        if self._answer_path is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(self._answer_path)
+            self._answer_path = None
 
 
 def serve(source: IO[bytes] | None = None, sink: IO[bytes] | None = None) -> None:
