@@ -683,7 +683,8 @@ class NoteIndex:
         note, content = read_note(str(self.root), rel, st, self.settings, known or None)
         if note is not None and content is not None:
             self.parsed += 1
-            self._store(rel, st, content, encode_note(note) if self.cache else None)
+            self._store(rel, st, content,
+                        encode_note(note) if self.cache is not None else None)
         return note
 
     def _store(self, rel: str, st: FileStat, content: str, encoded: bytes | None) -> None:
@@ -706,29 +707,29 @@ class NoteIndex:
         helpers = [Helper(self.root, self.settings, share) for share in shares[1:]]
         done = 0
 
-        def report() -> None:
-            if progress is not None:
+        def one_more() -> None:
+            nonlocal done
+            done += 1
+            if progress is not None and (done % 250 == 0 or done == total):
                 progress(done, total)
 
         def delivered(wait: bool) -> Iterator[tuple[str, FileStat, Note | None]]:
-            nonlocal done
             for helper in helpers:
                 for rel, content, encoded in helper.delivered(wait=wait):
                     wanted = helper.wanted[rel]
                     note = self._delivered(wanted, content, encoded)
                     if note is not False:
                         del helper.wanted[rel]
-                        done += 1
+                        one_more()
                         yield rel, FileStat(wanted[1], wanted[2]), note
 
         try:
-            for rel, size, mtime_ns, known in shares[0]:
+            for i, (rel, size, mtime_ns, known) in enumerate(shares[0], 1):
                 st = FileStat(size, mtime_ns)
                 yield rel, st, self._read(rel, st, known)
-                done += 1
-                if done % 250 == 0:
+                one_more()
+                if i % 250 == 0:
                     yield from delivered(wait=False)
-                    report()
             yield from delivered(wait=True)
         finally:
             for helper in helpers:
@@ -737,11 +738,7 @@ class NoteIndex:
             for rel, size, mtime_ns, known in list(helper.wanted.values()):
                 st = FileStat(size, mtime_ns)
                 yield rel, st, self._read(rel, st, known)
-                done += 1
-                if done % 250 == 0:
-                    report()
-        if total:
-            report()
+                one_more()
 
     def _delivered(self, wanted: Wanted, content: str, encoded: bytes | None
                    ) -> Note | Literal[False] | None:
