@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import gc
-import json
-import logging
 import os
 import sys
 import time
@@ -207,6 +205,8 @@ def main(ctx: click.Context, vault_option: str | None, today_option: str | None,
 
 
 def _json(data: Any) -> None:
+    import json
+
     click.echo(json.dumps(data, ensure_ascii=False, indent=2))
 
 
@@ -817,6 +817,8 @@ def _clock(state: State) -> Callable[[], datetime]:
 
 
 def _setup_logging() -> None:
+    import logging
+
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s",
                         datefmt="%H:%M:%S", stream=sys.stderr)
 

@@ -13,10 +13,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-import yaml
-
 from .errors import NoteNotWritable
-from .fastmeta import load_front_matter
 from .notes import Note, find_log_section, parse_note, split_lines
 
 BOM = "\ufeff"
@@ -165,6 +162,10 @@ def set_front_matter(data: bytes, key: str, value: str, *, log_heading: str = "L
 
 
 def _yaml_value(value: str) -> Any:
+    import yaml  # here: PyYAML is loaded only when a note is parsed or written
+
+    from .fastmeta import load_front_matter
+
     try:
         return load_front_matter(f"k: {value}").get("k")
     except yaml.YAMLError:
@@ -237,6 +238,8 @@ def append_log(data: bytes, entry: str, *, log_heading: str = "Log") -> bytes:
 
 def yaml_scalar(value: str) -> str:
     """``value`` as a YAML scalar: plain when it reads back unchanged, else double-quoted."""
+    import yaml
+
     text = " ".join(value.split())
     try:
         plain_ok = (

@@ -7,8 +7,6 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Literal
 
-from dateutil.relativedelta import relativedelta
-
 Severity = Literal["error", "warning"]
 InteractionKind = Literal["contact", "attempt", "declined"]
 Reason = Literal["cadence", "never", "attempt", "declined", "snooze", "planned"]
@@ -86,6 +84,8 @@ class Cadence:
 @functools.lru_cache(maxsize=65536)  # the same dates recur in every rebuild of the watcher
 def _add_months(day: date, months: int) -> date:
     """Calendar months: Jan 31 + 1 month is Feb 28 (or 29)."""
+    from dateutil.relativedelta import relativedelta  # once per distinct date (cached)
+
     return day + relativedelta(months=months)
 
 

@@ -12,15 +12,12 @@ import os
 import re
 import sys
 import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any, NamedTuple
 
-import yaml
-
-from .fastmeta import load_front_matter
 from .model import Interaction, InteractionKind, Problem
 from .values import ISO_DATE
 
@@ -259,9 +256,10 @@ def parse_note(
                         "add a line '---' after the last front-matter key")
         block = "\n".join(lines[1:end])
         key_lines: dict[str, int] = {}
+        load_front_matter, yaml_error = _front_matter_loader()
         try:
             loaded = load_front_matter(block, key_lines)
-        except (yaml.YAMLError, ValueError, TypeError, RecursionError) as exc:
+        except (yaml_error, ValueError, TypeError, RecursionError) as exc:
             mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
             line = mark.line + 2 if mark is not None else 1
             what = getattr(exc, "problem", None) or str(exc).splitlines()[0]
@@ -292,6 +290,17 @@ def parse_note(
     ok = not any(p.severity == "error" for p in problems)
     return Note(path, len(data), mtime_ns, meta, meta_lines, tuple(log), links,
                 tuple(problems), ok, has_heading)
+
+
+@functools.cache
+def _front_matter_loader() -> tuple[Callable[[str, dict[str, int]], Any], type[Exception]]:
+    """The front-matter parser and YAML's error type, imported when first needed: a
+    run answered from the cache never loads PyYAML (a tenth of the start-up)."""
+    import yaml
+
+    from .fastmeta import load_front_matter
+
+    return load_front_matter, yaml.YAMLError
 
 
 def key_lines_of(lines: list[str], end: int) -> dict[str, int]:
