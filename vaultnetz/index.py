@@ -617,27 +617,34 @@ class NoteIndex:
         Returns True when anything changed.
         """
         paths = set(files)
+        changed = False
+
+        def walk_it_all() -> bool:
+            # What was already changed here counts too: the full refresh compares with it.
+            if changed:
+                self._vault = None
+            return self.refresh(force=paths) or changed
+
         if self._links or (not self._notes and not self._walk_problems):
             # A change to a link's target is no event of the link's: walk it all.
-            return self.refresh(force=paths)
+            return walk_it_all()
         for folder in folders:
             if any(is_ignored_name(part) for part in folder.split("/") if part):
                 continue
             entries = self._note_names(folder)
             if entries is None:
-                return self.refresh(force=paths)
+                return walk_it_all()
             prefix = f"{folder}/" if folder else ""
             known = {p for p in self._notes
                      if p.startswith(prefix) and "/" not in p[len(prefix):]}
             paths |= {prefix + name for name in entries} ^ known
         problem_paths = {p.path for p in self._walk_problems}
-        changed = False
         for rel in sorted(paths):
             parts = rel.split("/")
             if rel in self.ignore or any(is_ignored_name(part) for part in parts):
                 continue
             if rel in problem_paths or any(p.startswith(rel + "/") for p in problem_paths):
-                return self.refresh(force=paths)
+                return walk_it_all()
             try:
                 st = os.lstat(self.root / rel)
             except (FileNotFoundError, NotADirectoryError):
@@ -646,14 +653,16 @@ class NoteIndex:
                     self.stale.pop(rel, None)
                     changed = True
                 elif any(p.startswith(rel + "/") for p in self._notes):
-                    return self.refresh(force=paths)  # a folder is gone
+                    return walk_it_all()  # a folder is gone
                 continue
             except OSError:
-                return self.refresh(force=paths)
+                return walk_it_all()
             if stat.S_ISLNK(st.st_mode) or stat.S_ISDIR(st.st_mode):
-                return self.refresh(force=paths)
-            if not stat.S_ISREG(st.st_mode) or not rel.lower().endswith(".md"):
+                return walk_it_all()
+            if not rel.lower().endswith(".md"):
                 continue
+            if not stat.S_ISREG(st.st_mode):
+                return walk_it_all()  # a pipe or a device: the walk reports it
             note = self._read(rel, file_stat(st))
             assert note is not None  # without a known digest, always a note
             self._notes[rel] = self._keep(rel, note)

@@ -10,6 +10,7 @@ import functools
 import hashlib
 import os
 import re
+import stat
 import sys
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator
@@ -150,7 +151,14 @@ def walk_notes(root: Path, links: list[str] | None = None
                 elif entry.name.lower().endswith(".md"):
                     # os.stat, not entry.stat(): a DirEntry keeps the stat it made, and a
                     # folder of 50,000 notes would hold 50,000 of them until it is done.
-                    yield rel_path, file_stat(os.stat(entry.path)), None
+                    st = os.stat(entry.path)
+                    if stat.S_ISREG(st.st_mode):
+                        yield rel_path, file_stat(st), None
+                    else:  # reading a pipe would wait for a writer forever
+                        yield rel_path, None, Problem(
+                            rel_path, None, "warning", "not-a-file",
+                            "not a regular file (a pipe, socket or device); skipped",
+                            "remove it or give it another name")
             except OSError as exc:
                 yield rel_path, None, Problem(rel_path, None, "warning", "unreadable",
                                               f"cannot read: {exc.strerror}",

@@ -184,3 +184,15 @@ def test_an_unreadable_note_is_an_error_and_the_rest_works(
     assert "Permission denied" in problems[0]["message"]
     due = json.loads(run_cli(["--no-cache", "due", "--all", "--json"], root).stdout)
     assert [d["name"] for d in due] == ["Open"]
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
+def test_a_pipe_named_like_a_note_is_skipped_not_waited_on(make_vault) -> None:
+    root = make_vault({"People/Open.md": "y"})
+    os.mkfifo(root / "People" / "Pipe.md")  # opening it to read would wait for a writer
+    result = run_cli(["--no-cache", "check", "--json"], root)
+    problems = json.loads(result.stdout)
+    assert [(p["path"], p["code"], p["severity"]) for p in problems] == [
+        ("People/Pipe.md", "not-a-file", "warning")]
+    due = json.loads(run_cli(["--no-cache", "due", "--all", "--json"], root).stdout)
+    assert [d["name"] for d in due] == ["Open"]

@@ -35,6 +35,8 @@ operations = st.one_of(
     st.tuples(st.just("movedir"), st.sampled_from(FOLDERS), st.sampled_from(["Moved", "Old"])),
     st.tuples(st.just("symlink"), st.sampled_from(FOLDERS), st.sampled_from(NAMES),
               st.booleans()),
+    *([st.tuples(st.just("fifo"), st.sampled_from(FOLDERS), st.sampled_from(NAMES))]
+      if hasattr(os, "mkfifo") else []),
 )
 
 
@@ -51,6 +53,8 @@ def apply(root: Path, op: tuple[object, ...]) -> tuple[set[str], set[str]]:
         rel = f"{folder}/{name}.md"
         (root / str(folder)).mkdir(parents=True, exist_ok=True)
         new = not (root / rel).exists()
+        if not new and not (root / rel).is_file():
+            (root / rel).unlink()  # a pipe: replaced, as an editor saving over it would
         (root / rel).write_text(str(body), encoding="utf-8")
         if folder_event_only and new:  # only the folder's event: its listing changed
             return set(), {str(folder)}
@@ -58,7 +62,7 @@ def apply(root: Path, op: tuple[object, ...]) -> tuple[set[str], set[str]]:
     if kind == "delete":
         _, folder, name = op
         rel = f"{folder}/{name}.md"
-        if (root / rel).is_file() or (root / rel).is_symlink():
+        if (root / rel).exists() or (root / rel).is_symlink():
             (root / rel).unlink()
         return {rel}, {str(folder)}
     if kind == "rename":
@@ -77,6 +81,13 @@ def apply(root: Path, op: tuple[object, ...]) -> tuple[set[str], set[str]]:
         if (root / str(folder)).is_dir() and not (root / str(to)).exists():
             os.rename(root / str(folder), root / str(to))
         return {str(folder), str(to)}, set()
+    if kind == "fifo":
+        _, folder, name = op
+        rel = f"{folder}/{name}.md"
+        (root / str(folder)).mkdir(parents=True, exist_ok=True)
+        if not (root / rel).exists() and not (root / rel).is_symlink():
+            os.mkfifo(root / rel)
+        return {rel, str(folder)}, set()
     _, folder, name, inside = op
     (root / str(folder)).mkdir(parents=True, exist_ok=True)
     link = root / f"{folder}/{name} link.md"
