@@ -28,8 +28,9 @@ from .model import Interaction, InteractionKind, Problem
 from .notes import Link, Note, iso_day
 from .version import __version__
 
-SCHEMA = 2  # 2: notes in marshal's format
+SCHEMA = 3  # 2: notes in marshal's format; 3: snapshots of built vaults
 _RESULTS_KEPT = 4  # feeds for a few --tag/--horizon variants (each can be megabytes)
+_SNAPSHOTS_KEPT = 2  # built vaults (tens of megabytes for a large vault)
 RACY_NS = 2_000_000_000  # mtime granularity we do not trust (FAT has 2 s)
 
 
@@ -98,12 +99,12 @@ def encode_note(note: Note) -> bytes | None:
 
 
 _TAGGED = frozenset({date, datetime, list})
-_KINDS: dict[str, InteractionKind] = {"contact": "contact", "attempt": "attempt",
+KINDS: dict[str, InteractionKind] = {"contact": "contact", "attempt": "attempt",
                                       "declined": "declined"}  # one string each, not one per entry
 
 
 @functools.lru_cache(maxsize=8192)
-def _day(ordinal: int) -> date:
+def day_of(ordinal: int) -> date:
     return date.fromordinal(ordinal)  # one object per day, as the parser shares them
 
 
@@ -130,7 +131,7 @@ def decode_note(data: bytes, known_path: str | None = None) -> Note:
     return Note(
         path, size, mtime_ns, {sys.intern(k): _untagged(v) for k, v in meta.items()},
         {sys.intern(k): v for k, v in meta_lines.items()},
-        tuple(Interaction(_day(d), _KINDS[k], t, "log", path, ln) for d, k, t, ln in log),
+        tuple(Interaction(day_of(d), KINDS[k], t, "log", path, ln) for d, k, t, ln in log),
         tuple(Link(t, ln, c) for t, ln, c in links),
         tuple(Problem(*p) for p in problems),
         ok, has_heading,
@@ -199,11 +200,14 @@ class Cache:
                     db.execute("DROP TABLE IF EXISTS notes")
                     db.execute("DROP TABLE IF EXISTS events")
                     db.execute("DROP TABLE IF EXISTS results")
+                    db.execute("DROP TABLE IF EXISTS snapshots")
                 db.execute("CREATE TABLE IF NOT EXISTS notes (path TEXT PRIMARY KEY, size INTEGER, "
                            "mtime_ns INTEGER, recorded_ns INTEGER, digest TEXT, data BLOB)")
                 db.execute("CREATE TABLE IF NOT EXISTS events (key TEXT PRIMARY KEY, data BLOB)")
                 db.execute("CREATE TABLE IF NOT EXISTS results (key TEXT PRIMARY KEY, "
                            "data BLOB, errors INTEGER)")
+                db.execute("CREATE TABLE IF NOT EXISTS snapshots (key TEXT, part INTEGER, "
+                           "data BLOB, PRIMARY KEY (key, part))")
                 db.execute("INSERT OR REPLACE INTO meta VALUES ('fingerprint', ?)",
                            (self.fingerprint,))
                 self.db = db
@@ -298,6 +302,36 @@ class Cache:
         self._write("INSERT OR REPLACE INTO results VALUES (?, ?, ?)", [(key, data, errors)])
         self._write(f"DELETE FROM results WHERE rowid NOT IN "
                     f"(SELECT rowid FROM results ORDER BY rowid DESC LIMIT {_RESULTS_KEPT})", [()])
+
+    def snapshot(self, key: str) -> Iterator[bytes]:
+        """The parts stored under ``key`` by ``store_snapshot``, in order, streamed."""
+        if self.db is None:
+            return
+        try:
+            for (data,) in self.db.execute(
+                    "SELECT data FROM snapshots WHERE key = ? ORDER BY part", (key,)):
+                yield bytes(data)
+        except sqlite3.Error:
+            self.db = None
+
+    def store_snapshot(self, key: str, parts: Iterable[bytes]) -> None:
+        """Keep ``parts`` (made one at a time, as they are stored) under ``key``, and only
+        the newest few other snapshots."""
+        if self.db is None:
+            return
+        try:
+            self.db.execute("BEGIN")
+            self.db.execute("DELETE FROM snapshots WHERE key = ?", (key,))
+            self.db.executemany("INSERT INTO snapshots VALUES (?, ?, ?)",
+                                ((key, i, part) for i, part in enumerate(parts)))
+            self.db.execute(
+                "DELETE FROM snapshots WHERE key NOT IN (SELECT key FROM snapshots "
+                "GROUP BY key ORDER BY max(rowid) DESC LIMIT ?)", (_SNAPSHOTS_KEPT,))
+            self.db.execute("COMMIT")
+        except sqlite3.Error:
+            with contextlib.suppress(sqlite3.Error):
+                self.db.execute("ROLLBACK")
+            self.db = None
 
     def close(self) -> None:
         if self.db is not None:

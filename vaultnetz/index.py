@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import hashlib
+import marshal
 import os
 import stat
 import unicodedata
@@ -14,10 +15,19 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
-from .cache import RACY_NS, Cache, CachedNote, cache_file, decode_note, encode_note
+from .cache import (
+    KINDS,
+    RACY_NS,
+    Cache,
+    CachedNote,
+    cache_file,
+    day_of,
+    decode_note,
+    encode_note,
+)
 from .config import CONFIG_NAME, Config, load_config
 from .errors import AmbiguousContact, ContactNotFound, VaultnetzError
-from .model import Contact, Interaction, Problem
+from .model import Birthday, Cadence, Contact, Interaction, Problem
 from .notes import (
     FileStat,
     Note,
@@ -479,6 +489,7 @@ class NoteIndex:
         self._links: list[str] = []  # symbolic links in the vault (last scan)
         self.parsed = 0  # notes parsed in the last refresh (for tests and benchmarks)
         self.delivered = 0  # of those, parsed by helper processes
+        self.from_snapshot = False  # the last load() read a snapshot of the built vault
 
     def scan(self) -> list[Walked]:
         """Every note's path and stat (or the problem reading it), without reading notes."""
@@ -697,8 +708,11 @@ class NoteIndex:
         return note
 
     def _store(self, rel: str, st: FileStat, content: str, encoded: bytes | None) -> None:
-        if encoded is not None and self.cache is not None:
-            self._to_store.append((rel, st.st_size, st.st_mtime_ns, content, encoded))
+        """Record a note read in this session. One whose front-matter the cache's format
+        cannot hold is recorded without data: its size and mtime still vouch for the
+        vault's state (a stored feed, a snapshot), and it is parsed whenever needed."""
+        if self.cache is not None:
+            self._to_store.append((rel, st.st_size, st.st_mtime_ns, content, encoded or b""))
             if len(self._to_store) >= 500:  # bounded memory on a cold start
                 self.cache.store_notes(self._to_store)
                 self._to_store = []
@@ -793,9 +807,117 @@ class NoteIndex:
 
         return build_vault(self.root, self.config, handed(), self._problems(), self._memo)
 
+    def load(self, scanned: list[Walked] | None = None, state: str | None = None,
+             progress: Progress | None = None) -> tuple[Vault, str | None]:
+        """For a one-shot run: the vault, and the digest of the notes it is made from
+        (None when some are too recent to be trusted by their mtime).
+
+        ``scanned`` and ``state``: a ``scan()`` and its ``cached_state()`` just made (else
+        made here). When the cache holds every note as it is on disk, a snapshot of the
+        vault built from them is used if one is stored; else the notes are read and
+        built, and a snapshot is stored — unless most notes had to be parsed: a cold
+        read does not pay for a snapshot it may never use.
+        """
+        if scanned is None:
+            scanned = self.scan()
+            state = self.cached_state(scanned)
+        if state is not None and self.cache is not None:
+            built = None
+            with contextlib.suppress(Exception):  # damaged: built afresh below
+                built = decode_built(self.cache.snapshot(self._snapshot_key(state)))
+            if built is not None:
+                self._cached = None
+                self.from_snapshot = True
+                return Vault(self.root, self.config, *built), state
+        self.refresh(scanned=scanned, progress=progress)
+        state = self.current_state()
+        snapshot = state is not None and self.parsed * 2 < len(self._notes)
+        vault = self.take_vault()
+        if snapshot and state is not None and self.cache is not None:
+            self.cache.store_snapshot(self._snapshot_key(state), encode_built((
+                vault.contacts, vault.problems, vault.note_count, vault.broken_contacts,
+                vault.trips)))
+        return vault, state
+
+    def _snapshot_key(self, state: str) -> str:
+        """What a built vault depends on besides its notes: the config and its problems."""
+        text = repr(("vault", state, self.config, self.config_problems, sorted(self.ignore)))
+        return hashlib.blake2b(text.encode("utf-8", "surrogateescape"),
+                               digest_size=20).hexdigest()
+
     def _problems(self) -> list[Problem]:
         stale = [p for problems in self.stale.values() for p in problems]
         return self.config_problems + self._walk_problems + stale
+
+
+# A built vault's contacts, problems, trips, skipped contacts and note count, as
+# ``encode_built`` writes them. The field lists are checked against the dataclasses by a
+# test: a new field must be added here, or the snapshot would lose it.
+CONTACT_FIELDS = ("path", "name", "aliases", "cadence", "cadence_source", "last_contact_field",
+                  "snooze_until", "status", "priority", "birthday", "met_via", "city",
+                  "company", "role", "email", "phone", "linkedin", "tags", "interactions")
+Built = tuple[tuple[Contact, ...], tuple[Problem, ...], int, tuple[str, ...], tuple[Trip, ...]]
+
+
+def _ordinal(day: date | None) -> int | None:
+    return None if day is None else day.toordinal()
+
+
+_PART = 2000  # contacts per stored part: a large vault's snapshot is never all in memory
+
+
+def encode_built(built: Built) -> Iterator[bytes]:
+    """A built vault (contacts with their interactions, problems, note count, skipped
+    contacts, trips) in marshal's format, in parts: read back much faster than built."""
+    contacts, problems, count, broken, trips = built
+    yield marshal.dumps((
+        [(p.path, p.line, p.severity, p.code, p.message, p.hint) for p in problems],
+        count, broken,
+        [(t.path, t.city, t.start.toordinal(), t.end.toordinal()) for t in trips],
+        len(contacts),
+    ))
+    for start in range(0, len(contacts), _PART):
+        yield marshal.dumps([
+            (c.path, c.name, c.aliases, (c.cadence.amount, c.cadence.unit, c.cadence.text),
+             c.cadence_source, _ordinal(c.last_contact_field), _ordinal(c.snooze_until),
+             c.status, c.priority,
+             None if c.birthday is None else (c.birthday.month, c.birthday.day,
+                                              c.birthday.year),
+             c.met_via, c.city, c.company, c.role, c.email, c.phone, c.linkedin, c.tags,
+             [(i.day.toordinal(), i.kind, i.text, i.source, i.path, i.line)
+              for i in c.interactions])
+            for c in contacts[start:start + _PART]])
+
+
+@functools.lru_cache(maxsize=256)
+def _cadence(amount: int, unit: Any, text: str) -> Cadence:
+    return Cadence(amount, unit, text)  # a few cadences stand for thousands of contacts
+
+
+def decode_built(parts: Iterable[bytes]) -> Built | None:
+    """``encode_built`` undone (None when there are no parts, or not all of them)."""
+    parts = iter(parts)
+    head = next(parts, None)
+    if head is None:
+        return None
+    problems, count, broken, trips, expected = marshal.loads(head)
+    day = day_of
+    out = []
+    for part in parts:
+        for (path, name, aliases, cadence, source, last, snooze, status, priority, birthday,
+             met_via, city, company, role, email, phone, linkedin, tags,
+             interactions) in marshal.loads(part):
+            out.append(Contact(
+                path, name, aliases, _cadence(*cadence), source,
+                None if last is None else day(last), None if snooze is None else day(snooze),
+                status, priority, None if birthday is None else Birthday(*birthday), met_via,
+                city, company, role, email, phone, linkedin, tags,
+                tuple([Interaction(day(d), KINDS[k], t, s, p, ln)
+                       for d, k, t, s, p, ln in interactions])))
+    if len(out) != expected:
+        return None
+    return (tuple(out), tuple(Problem(*p) for p in problems), count, tuple(broken),
+            tuple(Trip(p, c, day(s), day(e)) for p, c, s, e in trips))
 
 
 def _state_digest(entries: Iterable[tuple[str, int, int]], problems: Iterable[Problem | None]
@@ -833,9 +955,7 @@ def load_vault(root: Path, config: Config | None = None, cache_dir: Path | None 
                              "pass --vault PATH or set VAULTNETZ_VAULT")
     cache = open_cache(cache_dir, root, config or load_config(root)[0]) if cache_dir else None
     try:
-        index = NoteIndex(root, config, cache, jobs=jobs)
-        index.refresh(progress=progress)
-        return index.take_vault()
+        return NoteIndex(root, config, cache, jobs=jobs).load(progress=progress)[0]
     finally:
         if cache is not None:
             cache.close()
