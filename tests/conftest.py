@@ -92,3 +92,33 @@ def run_cli(args: list[str], vault: Path | None = None, today: date | None = TOD
 
 def contact_note(front: str = "", body: str = "") -> str:
     return f"---\n{front.strip()}\n---\n{body}"
+
+
+# Every kind of change a vault sees, for the tests of what the cache keeps.
+VAULT_CHANGES = ["edit", "same-size-edit", "touch", "delete", "rename", "add", "config"]
+
+
+def change_vault(root: Path, note: Path, change: str) -> None:
+    """Make one of VAULT_CHANGES: ``note`` rewritten, edited keeping its size (a digit
+    changed, the mtime moved on), touched, deleted or renamed; a contact added; the config
+    replaced by one with another default cadence."""
+    st = note.stat()
+    if change == "edit":
+        note.write_text(contact_note("name: Changed\ncadence: 2w"), encoding="utf-8")
+    elif change == "same-size-edit":
+        text = note.read_text(encoding="utf-8")
+        at = next(i for i, c in enumerate(text) if c.isdigit())
+        note.write_text(f"{text[:at]}{(int(text[at]) + 1) % 10}{text[at + 1:]}",
+                        encoding="utf-8")
+        os.utime(note, ns=(st.st_atime_ns, st.st_mtime_ns + 100_000_000_000))
+    elif change == "touch":
+        os.utime(note, ns=(st.st_atime_ns, st.st_mtime_ns + 500_000_000_000))
+    elif change == "delete":
+        note.unlink()
+    elif change == "rename":
+        note.rename(note.with_name("Renamed.md"))
+    elif change == "add":
+        (root / "People" / "Cem.md").write_text(contact_note("cadence: 2w"), encoding="utf-8")
+    else:
+        assert change == "config"
+        (root / "vaultnetz.toml").write_text('default_cadence = "5w"\n', encoding="utf-8")

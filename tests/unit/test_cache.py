@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import TODAY, contact_note, freeze_mtimes
+from conftest import TODAY, VAULT_CHANGES, change_vault, contact_note, freeze_mtimes
 from vaultnetz.cache import cache_file, clear
 from vaultnetz.feed import build_calendar, vault_feed
 from vaultnetz.index import NoteIndex, load_vault, open_cache
@@ -172,33 +172,18 @@ def test_unchanged_vault_gives_the_stored_feed(vault: Path, cache_dir: Path) -> 
     assert data == snapshot(vault, None)[2]
 
 
-@pytest.mark.parametrize("change", ["edit", "same-size-edit", "touch", "delete", "rename", "add",
-                                    "config", "today", "options"])
+@pytest.mark.parametrize("change", [*VAULT_CHANGES, "today", "options"])
 def test_any_change_makes_a_new_feed(vault: Path, cache_dir: Path, change: str) -> None:
     feed(vault, cache_dir)
     assert feed(vault, cache_dir)[2]
-    anna = vault / "People" / "Anna.md"
     today = TODAY
     options: dict[str, object] = {}
-    if change == "edit":
-        anna.write_text(anna.read_text().replace("3m", "6 weeks"))
-    elif change == "same-size-edit":
-        anna.write_text(anna.read_text().replace("3m", "9m"))
-        os.utime(anna, (1_700_000_000, 1_700_000_100))  # a different mtime only
-    elif change == "touch":
-        os.utime(anna, (1_700_000_500, 1_700_000_500))
-    elif change == "delete":
-        anna.unlink()
-    elif change == "rename":
-        anna.rename(vault / "People" / "Anna Berger.md")
-    elif change == "add":
-        (vault / "People" / "Cem.md").write_text(contact_note("cadence: 2w"))
-    elif change == "config":
-        (vault / "vaultnetz.toml").write_text('calendar_name = "Netz"\n')
-    elif change == "today":
+    if change == "today":
         today = TODAY.replace(day=TODAY.day + 1)
-    else:
+    elif change == "options":
         options = {"horizon_days": 30, "tag": "person"}
+    else:
+        change_vault(vault, vault / "People" / "Anna.md", change)
     expected = vault_feed(vault, today, cache_dir=None, **options)  # type: ignore[arg-type]
     result = vault_feed(vault, today, cache_dir=cache_dir, **options)  # type: ignore[arg-type]
     assert result.vault is not None  # built, not taken from the cache

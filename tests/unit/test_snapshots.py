@@ -4,14 +4,13 @@ instead of decoding every note and building them again — and never gives anoth
 from __future__ import annotations
 
 import dataclasses
-import os
 import shutil
 import sqlite3
 from pathlib import Path
 
 import pytest
 
-from conftest import DATA, SAMPLE, TODAY, contact_note, freeze_mtimes
+from conftest import DATA, SAMPLE, TODAY, VAULT_CHANGES, change_vault, freeze_mtimes
 from vaultnetz.cache import cache_file
 from vaultnetz.feed import vault_feed
 from vaultnetz.index import (
@@ -108,33 +107,17 @@ def test_the_second_run_stores_a_snapshot_the_third_uses(vault: Path, cache_dir:
         assert parts(result) == parts(fresh)
 
 
-@pytest.mark.parametrize("change", ["edit", "same-size-edit", "touch", "delete", "rename",
-                                    "add", "config", "config-warning"])
+@pytest.mark.parametrize("change", [*VAULT_CHANGES, "config-warning"])
 def test_any_change_means_no_stale_snapshot(vault: Path, cache_dir: Path, change: str) -> None:
     for _ in range(3):
         before = parts(read(vault, cache_dir)[0])
     assert stored(vault, cache_dir) == 1
-    anna = vault / "People" / "Anna Berger.md"
-    if change == "edit":
-        anna.write_text(contact_note("name: Anna B\ncadence: 2w"), encoding="utf-8")
-    elif change == "same-size-edit":
-        text = anna.read_text(encoding="utf-8")
-        anna.write_text(text.replace("2", "3", 1), encoding="utf-8")
-        os.utime(anna, (1_790_000_000, 1_790_000_100))
-    elif change == "touch":
-        os.utime(anna, (1_790_000_500, 1_790_000_500))
-    elif change == "delete":
-        anna.unlink()
-    elif change == "rename":
-        anna.rename(vault / "People" / "Anna B.md")
-    elif change == "add":
-        (vault / "People" / "Cem.md").write_text(contact_note("cadence: 2w"))
-    elif change == "config":
-        (vault / "vaultnetz.toml").write_text('default_cadence = "5w"\n', encoding="utf-8")
-    else:  # the same settings, one more warning
+    if change == "config-warning":  # the same settings, one more warning
         config = vault / "vaultnetz.toml"
         config.write_text("no_such_key = 1\n" + config.read_text(encoding="utf-8"),
                           encoding="utf-8")
+    else:
+        change_vault(vault, vault / "People" / "Anna Berger.md", change)
     expected, _ = read(vault, None)
     assert (parts(expected) == before) == (change == "touch")
     for _ in range(3):  # builds, stores a snapshot, uses it
