@@ -143,3 +143,45 @@ def test_one_sided_contacts_never_get_reminders(people: list[Contact], config: C
     for check_in in plan.check_ins:
         assert not check_in.standing.one_sided
         assert len(check_in.standing.open_attempts) < config.max_attempts
+
+
+def _reference_smooth(pending: list, today: date, max_per_day: int) -> list:  # type: ignore[type-arg]
+    """The smoothing rule at its plainest: day by day, the most urgent ready ones."""
+    waiting = list(pending)
+    placed = []
+    day = today
+    while waiting:
+        ready = sorted((p for p in waiting if p.ready <= day), key=lambda p: p.heap_key)
+        if not ready:
+            day = min(p.ready for p in waiting)
+            continue
+        for p in ready[:max_per_day]:
+            placed.append((p, day))
+            waiting.remove(p)
+        day += timedelta(days=1)
+    return placed
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.integers(-60, 60), st.integers(0, 2), st.integers(-30, 30),
+                          st.sampled_from(["anna", "bo", "cem"])), max_size=150),
+       st.integers(1, 4))
+def test_smoothing_a_backlog_in_one_sort_places_as_day_by_day(
+    items: list[tuple[int, int, int, str]], per_day: int
+) -> None:
+    """Placing a backlog in one sort (no arrivals for a while) gives what the day-by-day
+    rule gives, whatever the ready dates, ranks and ties."""
+    from vaultnetz.schedule import _Pending, smooth
+
+    contact = Contact(path="x.md", name="x")
+    standing = standing_of(contact, TODAY, 3)
+    pending = [
+        _Pending(TODAY + timedelta(days=ready), (rank, (TODAY.toordinal() + ready), recency,
+                                                name, f"People/{n}.md"),
+                 contact, TODAY + timedelta(days=ready), "cadence", standing)
+        for n, (ready, rank, recency, name) in enumerate(items)
+    ]
+    pending = [replace(p, ready=max(p.ready, TODAY)) for p in pending]
+    expected = _reference_smooth(pending, TODAY, per_day)
+    assert [(p.key, day) for p, day in smooth(pending, TODAY, per_day)] == [
+        (p.key, day) for p, day in expected]
