@@ -813,35 +813,121 @@ class NoteIndex:
         (None when some are too recent to be trusted by their mtime).
 
         ``scanned`` and ``state``: a ``scan()`` and its ``cached_state()`` just made (else
-        made here). When the cache holds every note as it is on disk, a snapshot of the
-        vault built from them is used if one is stored; else the notes are read and
-        built, and a snapshot is stored — unless most notes had to be parsed: a cold
+        made here). The cache keeps a snapshot of the last vault built (per config),
+        with the size and mtime of every note it was built from. When the notes are
+        still those, the snapshot is the vault; when only a few contact notes changed
+        in ways that touch no other contact (not their names, links or kind), just those
+        are read and their contacts replaced (``_patched``); else every note is read
+        and built, and a snapshot stored — unless most notes had to be parsed: a cold
         read does not pay for a snapshot it may never use.
         """
         if scanned is None:
             scanned = self.scan()
             state = self.cached_state(scanned)
-        if state is not None and self.cache is not None:
-            built = None
+        if self.cache is not None:
+            stored = None
             with contextlib.suppress(Exception):  # damaged: built afresh below
-                built = decode_built(self.cache.snapshot(self._snapshot_key(state)))
-            if built is not None:
+                stored = decode_snapshot(self.cache.snapshot(self._snapshot_key()))
+            found = self._from_snapshot(stored, scanned) if stored is not None else None
+            if found is not None:
                 self._cached = None
                 self.from_snapshot = True
-                return Vault(self.root, self.config, *built), state
+                return found
         self.refresh(scanned=scanned, progress=progress)
         state = self.current_state()
-        snapshot = state is not None and self.parsed * 2 < len(self._notes)
+        store = state is not None and self.parsed * 2 < len(self._notes)
+        notes = [(n.path, n.size, n.mtime_ns, not n.links) for n in self._notes.values()]
+        walk_problems = list(self._walk_problems)
         vault = self.take_vault()
-        if snapshot and state is not None and self.cache is not None:
-            self.cache.store_snapshot(self._snapshot_key(state), encode_built((
-                vault.contacts, vault.problems, vault.note_count, vault.broken_contacts,
-                vault.trips)))
+        if store and state is not None:
+            self._store_snapshot(vault, notes, walk_problems, state)
         return vault, state
 
-    def _snapshot_key(self, state: str) -> str:
+    def _store_snapshot(self, vault: Vault, notes: list[tuple[str, int, int, bool]],
+                        walk_problems: list[Problem], state: str) -> None:
+        """Keep ``vault`` with each note's (path, size, mtime, whether a change to it can
+        be patched: a contact note that links nobody)."""
+        if self.cache is None:
+            return
+        contacts = {c.path for c in vault.contacts}
+        stats = [(path, size, mtime_ns, simple and path in contacts)
+                 for path, size, mtime_ns, simple in notes]
+        self.cache.store_snapshot(self._snapshot_key(), encode_snapshot(
+            (vault.contacts, vault.problems, vault.note_count, vault.broken_contacts,
+             vault.trips), stats, walk_problems, state))
+
+    def _from_snapshot(self, stored: Snapshot, scanned: list[Walked]
+                       ) -> tuple[Vault, str | None] | None:
+        """The vault from ``stored`` for the notes ``scanned`` now, or None when it must
+        be built afresh."""
+        built, stats, walk_problems, state = stored
+        if [p for _, st, p in scanned if st is None] != walk_problems:
+            return None
+        changed: list[tuple[str, FileStat]] = []
+        count = 0
+        for rel, st, _ in scanned:
+            if st is None:
+                continue
+            known = stats.get(rel)
+            if known is None:
+                return None  # a new note: it may be a contact others link to
+            count += 1
+            if known[0] != st.st_size or known[1] != st.st_mtime_ns:
+                if not known[2] or len(changed) >= _MAX_PATCHED:
+                    return None
+                changed.append((rel, st))
+        if count != len(stats):
+            return None  # a note is gone
+        if not changed:
+            return Vault(self.root, self.config, *built), state
+        patched = self._patched(built, changed)
+        if patched is None:
+            return None
+        assert self.cache is not None
+        limit = self.cache.session_ns - RACY_NS
+        if any(st.st_mtime_ns >= limit for _, st in changed):
+            return patched, None  # too recent to vouch for: no stored feed, no new snapshot
+        entries = [(rel, st.st_size, st.st_mtime_ns) for rel, st, _ in scanned if st is not None]
+        state = _state_digest(entries, walk_problems)
+        self._store_snapshot(patched, [(rel, size, mtime_ns, stats[rel][2])
+                                       for rel, size, mtime_ns in entries],
+                             walk_problems, state)
+        return patched, state
+
+    def _patched(self, built: Built, changed: list[tuple[str, FileStat]]) -> Vault | None:
+        """``built`` with the contacts of the ``changed`` notes read again, or None when a
+        change reaches further than its own contact (a name or an alias, a link, a note
+        that is no longer a contact or has errors)."""
+        contacts, problems, count, broken, trips = built
+        where = {c.path: i for i, c in enumerate(contacts)}
+        new_contacts = list(contacts)
+        paths = {rel for rel, _ in changed}
+        kept = [p for p in problems if p.path not in paths or p.code == "duplicate-name"]
+        for rel, st in changed:
+            i = where.get(rel)
+            note = self._read(rel, st)
+            if i is None or note is None or not note.ok or note.links \
+                    or not is_contact_note(note, self.config):
+                return None
+            contact, field_problems = contact_from_note(note, self.config)
+            old = contacts[i]
+            if contact is None or (contact.name, contact.aliases) != (old.name, old.aliases):
+                return None
+            mentions = tuple(m for m in old.interactions if m.source == "mention")
+            new_contacts[i] = replace(contact, interactions=contact.interactions + mentions) \
+                if mentions else contact
+            kept.extend(note.problems)
+            kept.extend(field_problems)
+        if self.cache is not None:
+            self.cache.store_notes(self._to_store)
+        self._to_store = []
+        kept.sort(key=lambda p: (p.path, p.line or 0, p.code))
+        return Vault(self.root, self.config, tuple(new_contacts), tuple(kept), count, broken,
+                     trips)
+
+    def _snapshot_key(self) -> str:
         """What a built vault depends on besides its notes: the config and its problems."""
-        text = repr(("vault", state, self.config, self.config_problems, sorted(self.ignore)))
+        text = repr(("vault", self.config, self.config_problems, sorted(self.ignore)))
         return hashlib.blake2b(text.encode("utf-8", "surrogateescape"),
                                digest_size=20).hexdigest()
 
@@ -866,16 +952,24 @@ def _ordinal(day: date | None) -> int | None:
 _PART = 2000  # contacts per stored part: a large vault's snapshot is never all in memory
 
 
-def encode_built(built: Built) -> Iterator[bytes]:
-    """A built vault (contacts with their interactions, problems, note count, skipped
-    contacts, trips) in marshal's format, in parts: read back much faster than built."""
+# A snapshot: the built vault, each note's (size, mtime, patchable) by path, the walk's
+# problems and the digest of the notes' state.
+Snapshot = tuple[Built, dict[str, tuple[int, int, bool]], list[Problem], str]
+_MAX_PATCHED = 50  # more changed notes than this: build afresh
+
+
+def encode_snapshot(built: Built, stats: list[tuple[str, int, int, bool]],
+                    walk_problems: list[Problem], state: str) -> Iterator[bytes]:
+    """A snapshot in marshal's format, in parts: read back much faster than built."""
     contacts, problems, count, broken, trips = built
     yield marshal.dumps((
         [(p.path, p.line, p.severity, p.code, p.message, p.hint) for p in problems],
         count, broken,
         [(t.path, t.city, t.start.toordinal(), t.end.toordinal()) for t in trips],
-        len(contacts),
+        len(contacts), state,
+        [(p.path, p.line, p.severity, p.code, p.message, p.hint) for p in walk_problems],
     ))
+    yield marshal.dumps(stats)
     for start in range(0, len(contacts), _PART):
         yield marshal.dumps([
             (c.path, c.name, c.aliases, (c.cadence.amount, c.cadence.unit, c.cadence.text),
@@ -894,13 +988,13 @@ def _cadence(amount: int, unit: Any, text: str) -> Cadence:
     return Cadence(amount, unit, text)  # a few cadences stand for thousands of contacts
 
 
-def decode_built(parts: Iterable[bytes]) -> Built | None:
-    """``encode_built`` undone (None when there are no parts, or not all of them)."""
+def decode_snapshot(parts: Iterable[bytes]) -> Snapshot | None:
+    """``encode_snapshot`` undone (None when there are no parts, or not all of them)."""
     parts = iter(parts)
-    head = next(parts, None)
-    if head is None:
+    head, stats = next(parts, None), next(parts, None)
+    if head is None or stats is None:
         return None
-    problems, count, broken, trips, expected = marshal.loads(head)
+    problems, count, broken, trips, expected, state, walk_problems = marshal.loads(head)
     day = day_of
     out = []
     for part in parts:
@@ -916,8 +1010,11 @@ def decode_built(parts: Iterable[bytes]) -> Built | None:
                        for d, k, t, s, p, ln in interactions])))
     if len(out) != expected:
         return None
-    return (tuple(out), tuple(Problem(*p) for p in problems), count, tuple(broken),
-            tuple(Trip(p, c, day(s), day(e)) for p, c, s, e in trips))
+    built = (tuple(out), tuple(Problem(*p) for p in problems), count, tuple(broken),
+             tuple(Trip(p, c, day(s), day(e)) for p, c, s, e in trips))
+    return (built, {path: (size, mtime_ns, simple)
+                    for path, size, mtime_ns, simple in marshal.loads(stats)},
+            [Problem(*p) for p in walk_problems], state)
 
 
 def _state_digest(entries: Iterable[tuple[str, int, int]], problems: Iterable[Problem | None]

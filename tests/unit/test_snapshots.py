@@ -17,8 +17,8 @@ from vaultnetz.index import (
     CONTACT_FIELDS,
     NoteIndex,
     Vault,
-    decode_built,
-    encode_built,
+    decode_snapshot,
+    encode_snapshot,
     load_vault,
     open_cache,
 )
@@ -80,8 +80,10 @@ def test_a_built_vault_round_trips(vault: Path) -> None:
     assert any(c.birthday and c.birthday.year for c in built.contacts)
     assert any(c.snooze_until for c in built.contacts)
     assert any(i.source == "mention" for c in built.contacts for i in c.interactions)
-    decoded = decode_built(encode_built(parts(built)))  # type: ignore[arg-type]
-    assert decoded == parts(built)
+    stats = [("People/A.md", 12, 34, True), ("Daily/2026-01-01.md", 5, 6, False)]
+    walk = [Problem("x.md", None, "warning", "symlink-outside", "m", "h")]
+    decoded = decode_snapshot(encode_snapshot(parts(built), stats, walk, "state"))  # type: ignore[arg-type]
+    assert decoded == (parts(built), {p: (s, m, f) for p, s, m, f in stats}, walk, "state")
 
 
 @pytest.mark.parametrize("size", [0, 1, 1999, 2000, 2001, 4500])
@@ -89,9 +91,10 @@ def test_contacts_in_several_parts(size: int) -> None:
     contacts = tuple(Contact(f"People/{i}.md", f"N {i}", interactions=(
         Interaction(TODAY, "attempt", "x", "log", f"People/{i}.md", 3),)) for i in range(size))
     built = (contacts, (), size, (), ())
-    assert decode_built(encode_built(built)) == built
-    assert decode_built(list(encode_built(built))[:-1]) is None or size == 0  # a part lost
-    assert decode_built([]) is None
+    assert decode_snapshot(encode_snapshot(built, [], [], "s")) == (built, {}, [], "s")
+    lost = list(encode_snapshot(built, [], [], "s"))[:-1]  # a part lost
+    assert decode_snapshot(lost) is None or size == 0
+    assert decode_snapshot([]) is None
 
 
 def test_the_second_run_stores_a_snapshot_the_third_uses(vault: Path, cache_dir: Path) -> None:
