@@ -379,7 +379,7 @@ def vault_feed(root: Path, today: date, *, cache_dir: Path | None = None,
         hit = cache.result(key(state)) if cache is not None and state is not None else None
         if hit is not None:
             return Feed(hit[0], hit[1], None)
-        vault, state = index.load(scanned, state, progress)
+        vault, state = index.load(scanned, progress)
         events = cache.events() if cache is not None else {}
         known = set(events)
         used: set[str] = set()

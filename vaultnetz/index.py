@@ -801,23 +801,22 @@ class NoteIndex:
 
         return build_vault(self.root, self.config, handed(), self._problems(), self._memo)
 
-    def load(self, scanned: list[Walked] | None = None, state: str | None = None,
-             progress: Progress | None = None) -> tuple[Vault, str | None]:
+    def load(self, scanned: list[Walked] | None = None, progress: Progress | None = None
+             ) -> tuple[Vault, str | None]:
         """For a one-shot run: the vault, and the digest of the notes it is made from
         (None when some are too recent to be trusted by their mtime).
 
-        ``scanned`` and ``state``: a ``scan()`` and its ``cached_state()`` just made (else
-        made here). The cache keeps a snapshot of the last vault built (per config),
-        with the size and mtime of every note it was built from. When the notes are
-        still those, the snapshot is the vault; when only a few contact notes changed
-        in ways that touch no other contact (not their names, links or kind), just those
-        are read and their contacts replaced (``_patched``); else every note is read
-        and built, and a snapshot stored — unless most notes had to be parsed: a cold
-        read does not pay for a snapshot it may never use.
+        ``scanned``: a ``scan()`` just made (else made here). The cache keeps a snapshot
+        of the last vault built (per config), with the size and mtime of every note it
+        was built from. When the notes are still those, the snapshot is the vault; when
+        only a few contact notes changed in ways that touch no other contact (not their
+        names, links or kind), just those are read and their contacts replaced
+        (``_patched``); else every note is read and built, and a snapshot stored —
+        unless most notes had to be parsed: a cold read does not pay for a snapshot it
+        may never use.
         """
         if scanned is None:
             scanned = self.scan()
-            state = self.cached_state(scanned)
         if self.cache is not None:
             stored = None
             with contextlib.suppress(Exception):  # damaged: built afresh below
@@ -830,7 +829,8 @@ class NoteIndex:
         self.refresh(scanned=scanned, progress=progress)
         state = self.current_state()
         store = state is not None and self.parsed * 2 < len(self._notes)
-        notes = [(n.path, n.size, n.mtime_ns, not n.links) for n in self._notes.values()]
+        notes = [(n.path, n.size, n.mtime_ns, not n.links)
+                 for n in self._notes.values()] if store else []
         walk_problems = list(self._walk_problems)
         vault = self.take_vault()
         if store and state is not None:
