@@ -175,7 +175,8 @@ _LONG_RUNNING = {"watch", "serve"}
 @click.option("--today", "today_option", metavar="YYYY-MM-DD", envvar="VAULTNETZ_TODAY",
               help="Pretend today is this date (default: $VAULTNETZ_TODAY, else the local date).")
 @click.option("--no-cache", is_flag=True,
-              help="Read every note afresh, without the cache (parsed notes, feeds).")
+              help="Read every note afresh, without the cache (parsed notes, built "
+                   "vaults, feeds).")
 @click.option("--jobs", type=click.IntRange(min=1), metavar="N", envvar="VAULTNETZ_JOBS",
               help="Processes that read notes when many must be read (default: one per "
                    "core, up to 4, when there are at least 1,500 notes for each; 1: none).")
