@@ -445,6 +445,10 @@ def build_vault(root: Path, config: Config, notes: Iterable[Note], extra: list[P
 
 
 _MAX_PATCHED = 50  # more changed notes than this since the snapshot: build afresh
+# What a change to a note can touch, as a snapshot records it: anything (build afresh),
+# only its own contact, or only its own problems (a note that is no contact, no trip and
+# links nobody: most notes of a vault — projects, meetings, ideas).
+REBUILD, CONTACT, PLAIN = 0, 1, 2
 
 
 class NoteIndex:
@@ -834,18 +838,35 @@ class NoteIndex:
         walk_problems = list(self._walk_problems)
         vault = self.take_vault()
         if store and state is not None:
-            self._store_snapshot(vault, notes, walk_problems, state)
+            self._store_snapshot(vault, self._reaches(vault, notes), walk_problems, state)
         return vault, state
 
-    def _store_snapshot(self, vault: Vault, notes: list[tuple[str, int, int, bool]],
+    def _reaches(self, vault: Vault, notes: list[tuple[str, int, int, bool]]
+                 ) -> list[tuple[str, int, int, int]]:
+        """(path, size, mtime, what a change to it can touch) of ``notes``, given as
+        (path, size, mtime, whether it links nobody)."""
+        contacts = {c.path for c in vault.contacts}
+        skipped = set(vault.broken_contacts)
+
+        def reach(path: str, links_nobody: bool) -> int:
+            if not links_nobody or path in skipped:
+                return REBUILD
+            if path in contacts:
+                return CONTACT
+            if _in_people_folder(path, self.config.people_folders) \
+                    or in_trip_folder(path, self.config):
+                return REBUILD
+            return PLAIN
+
+        return [(path, size, mtime_ns, reach(path, links_nobody))
+                for path, size, mtime_ns, links_nobody in notes]
+
+    def _store_snapshot(self, vault: Vault, stats: list[tuple[str, int, int, int]],
                         walk_problems: list[Problem], state: str) -> None:
-        """Keep ``vault`` with each note's (path, size, mtime, whether a change to it can
-        be patched: a contact note that links nobody)."""
+        """Keep ``vault`` with each note's (path, size, mtime, what a change to it can
+        touch: REBUILD, CONTACT or PLAIN)."""
         if self.cache is None:
             return
-        contacts = {c.path for c in vault.contacts}
-        stats = [(path, size, mtime_ns, simple and path in contacts)
-                 for path, size, mtime_ns, simple in notes]
         self.cache.store_snapshot(self._snapshot_key(), encode_snapshot(
             (vault.contacts, vault.problems, vault.note_count, vault.broken_contacts,
              vault.trips), stats, walk_problems, state))
@@ -857,7 +878,7 @@ class NoteIndex:
         built, stats, walk_problems, state = stored
         if [p for _, st, p in scanned if st is None] != walk_problems:
             return None
-        changed: list[tuple[str, FileStat]] = []
+        changed: list[tuple[str, FileStat, int]] = []
         count = 0
         for rel, st, _ in scanned:
             if st is None:
@@ -867,9 +888,9 @@ class NoteIndex:
                 return None  # a new note: it may be a contact others link to
             count += 1
             if known[0] != st.st_size or known[1] != st.st_mtime_ns:
-                if not known[2] or len(changed) >= _MAX_PATCHED:
+                if known[2] == REBUILD or len(changed) >= _MAX_PATCHED:
                     return None
-                changed.append((rel, st))
+                changed.append((rel, st, known[2]))
         if count != len(stats):
             return None  # a note is gone
         if not changed:
@@ -879,7 +900,7 @@ class NoteIndex:
             return None
         assert self.cache is not None
         limit = self.cache.session_ns - RACY_NS
-        if any(st.st_mtime_ns >= limit for _, st in changed):
+        if any(st.st_mtime_ns >= limit for _, st, _ in changed):
             return patched, None  # too recent to vouch for: no stored feed, no new snapshot
         entries = [(rel, st.st_size, st.st_mtime_ns) for rel, st, _ in scanned if st is not None]
         state = _state_digest(entries, walk_problems)
@@ -888,20 +909,27 @@ class NoteIndex:
                              walk_problems, state)
         return patched, state
 
-    def _patched(self, built: Built, changed: list[tuple[str, FileStat]]) -> Vault | None:
-        """``built`` with the contacts of the ``changed`` notes read again, or None when a
-        change reaches further than its own contact (a name or an alias, a link, a note
-        that is no longer a contact or has errors)."""
+    def _patched(self, built: Built, changed: list[tuple[str, FileStat, int]]
+                 ) -> Vault | None:
+        """``built`` with the ``changed`` notes read again — a contact's note gives its
+        contact anew, any note its problems — or None when a change reaches further (a
+        name or an alias, a link, a note that became or is no longer a contact, errors)."""
         contacts, problems, count, broken, trips = built
         where = {c.path: i for i, c in enumerate(contacts)}
         new_contacts = list(contacts)
-        paths = {rel for rel, _ in changed}
+        paths = {rel for rel, _, _ in changed}
         kept = [p for p in problems if p.path not in paths or p.code == "duplicate-name"]
-        for rel, st in changed:
-            i = where.get(rel)
+        for rel, st, reach in changed:
             note = self._read(rel, st)
-            if i is None or note is None or not note.ok or note.links \
-                    or not is_contact_note(note, self.config):
+            if note is None or note.links:
+                return None
+            if reach == PLAIN:
+                if note.ok and is_contact_note(note, self.config):
+                    return None  # a new contact: others' links may now reach it
+                kept.extend(note.problems)
+                continue
+            i = where.get(rel)
+            if i is None or not note.ok or not is_contact_note(note, self.config):
                 return None
             contact, field_problems = contact_from_note(note, self.config)
             old = contacts[i]

@@ -33,10 +33,12 @@ def _ordinal(day: date | None) -> int | None:
 _PART = 2000  # contacts per stored part: a large vault's snapshot is never all in memory
 
 
-# A snapshot: the built vault, each note's (size, mtime, patchable) by path, the walk's
-# problems and the digest of the notes' state.
-Snapshot = tuple[Built, dict[str, tuple[int, int, bool]], list[Problem], str]
-def encode_snapshot(built: Built, stats: list[tuple[str, int, int, bool]],
+# A snapshot: the built vault, each note's (size, mtime, what a change to it can touch)
+# by path, the walk's problems and the digest of the notes' state.
+Snapshot = tuple[Built, dict[str, tuple[int, int, int]], list[Problem], str]
+
+
+def encode_snapshot(built: Built, stats: list[tuple[str, int, int, int]],
                     walk_problems: list[Problem], state: str) -> Iterator[bytes]:
     """A snapshot in marshal's format, in parts: read back much faster than built."""
     contacts, problems, count, broken, trips = built
@@ -90,6 +92,6 @@ def decode_snapshot(parts: Iterable[bytes]) -> Snapshot | None:
         return None
     built = (tuple(out), tuple(Problem(*p) for p in problems), count, tuple(broken),
              tuple(Trip(p, c, day(s), day(e)) for p, c, s, e in trips))
-    return (built, {path: (size, mtime_ns, simple)
-                    for path, size, mtime_ns, simple in marshal.loads(stats)},
+    return (built, {path: (size, mtime_ns, reach)
+                    for path, size, mtime_ns, reach in marshal.loads(stats)},
             [Problem(*p) for p in walk_problems], state)

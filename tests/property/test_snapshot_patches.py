@@ -24,6 +24,8 @@ OTHERS = {
     "Daily/2026-11-01.md": "Met [[Anna]] and [[Annie]], then [[Cem]].\n",
     "Daily/2026-11-02.md": "[[Bo]] called.\n",
     "Trips/Köln.md": "---\ncity: Köln\nfrom: 2026-12-01\nto: 2026-12-03\n---\n",
+    "Projects/Housing.md": "---\nstatus: draft\n---\nAsk [[Anna]] about it.\n",
+    "Ideas.md": "Plain text, no front-matter.\n",
 }
 
 EDITS = {
@@ -34,6 +36,8 @@ EDITS = {
     "rename": lambda text: text.replace("---\n", "---\nname: Someone Else\n", 1),
     "alias": lambda text: text.replace("---\n", "---\nalias: Zed\n", 1),
     "untag": lambda text: text.replace("tags: [person]", "tags: [place]"),
+    "tag": lambda text: "---\ntags: [person]\n---\n" + text,
+    "yaml-error": lambda text: "---\nkey: [\n---\n" + text,
     "broken": lambda text: "---\nname: [\n---\n",
     "dated-link": lambda text: text.replace("---\n", "---\ndate: 2026-11-03\n", 1) + "[[Bo]]\n",
     "same": lambda text: text,
@@ -97,6 +101,11 @@ def test_one_changed_contact_is_all_that_is_read(tmp_path: Path) -> None:
     # Anna's mentions in the daily notes are still hers.
     anna_contact = next(c for c in vault.contacts if c.path == "People/Anna.md")
     assert [i.source for i in anna_contact.interactions].count("mention") == 1
+    project = root / "Projects" / "Housing.md"  # most edits are to notes like this one
+    project.write_text(project.read_text(encoding="utf-8") + "More text.\n", encoding="utf-8")
+    vault, index = read(root, cache_dir)
+    assert index.from_snapshot and index.parsed == 2  # Anna's note is still too recent
+    assert parts(vault) == parts(load_vault(root))
     bo = root / "People" / "Bo.md"
     bo.write_text(EDITS["rename"](bo.read_text(encoding="utf-8")), encoding="utf-8")
     vault, index = read(root, cache_dir)  # a new name: links may resolve otherwise
