@@ -299,6 +299,22 @@ class BuildMemo:
     duplicates: tuple[int, list[Problem]] = (-1, [])  # (names_version, their problems)
 
 
+def mentions_in(note: Note, day: date, contacts: tuple[Contact, ...], lookup: ContactLookup
+                ) -> list[tuple[str, Interaction]]:
+    """(contact path, mention) for each contact the dated ``note`` links, once each."""
+    mentions = []
+    seen: set[int] = set()
+    for link in note.links:
+        for index in lookup.resolve(link.target):
+            if index in seen or contacts[index].path == note.path:
+                continue
+            seen.add(index)
+            text = f"{note.stem}: {link.context}"
+            mentions.append((contacts[index].path, Interaction(
+                day, "contact", text, "mention", note.path, link.line)))
+    return mentions
+
+
 def attach_mentions(
     contacts: tuple[Contact, ...], dated_notes: list[tuple[Note, date]],
     memo: BuildMemo | None = None,
@@ -317,16 +333,7 @@ def attach_mentions(
             mentions = cached[3]
         else:
             lookup = lookup or ContactLookup(contacts)
-            mentions = []
-            seen: set[int] = set()
-            for link in note.links:
-                for index in lookup.resolve(link.target):
-                    if index in seen or contacts[index].path == note.path:
-                        continue
-                    seen.add(index)
-                    text = f"{note.stem}: {link.context}"
-                    mentions.append((contacts[index].path, Interaction(
-                        day, "contact", text, "mention", note.path, link.line)))
+            mentions = mentions_in(note, day, contacts, lookup)
             if memo is not None:
                 memo.mentions[note.path] = (note, memo.names_version, day, mentions)
         for path, interaction in mentions:
@@ -445,10 +452,12 @@ def build_vault(root: Path, config: Config, notes: Iterable[Note], extra: list[P
 
 
 _MAX_PATCHED = 50  # more changed notes than this since the snapshot: build afresh
-# What a change to a note can touch, as a snapshot records it: anything (build afresh),
-# only its own contact, or only its own problems (a note that is no contact, no trip and
-# links nobody: most notes of a vault — projects, meetings, ideas).
-REBUILD, CONTACT, PLAIN = 0, 1, 2
+# What a change to a note can touch, as a snapshot records it: anything (build afresh);
+# only its own contact; only its own problems (a note that is no contact, no trip and
+# links nobody: most notes of a vault — projects, meetings, ideas); or its problems and
+# the mentions it makes (a dated note that links contacts: a daily note).
+REBUILD, CONTACT, PLAIN, DATED = 0, 1, 2, 3
+NEW = -1  # a note the snapshot does not know
 
 
 class NoteIndex:
@@ -849,22 +858,24 @@ class NoteIndex:
         skipped = set(vault.broken_contacts)
 
         def reach(path: str, links_nobody: bool) -> int:
-            if not links_nobody or path in skipped:
-                return REBUILD
             if path in contacts:
-                return CONTACT
-            if _in_people_folder(path, self.config.people_folders) \
-                    or in_trip_folder(path, self.config):
+                return CONTACT if links_nobody else REBUILD
+            if path in skipped or not self._may_be_plain(path):
                 return REBUILD
-            return PLAIN
+            return PLAIN if links_nobody else DATED
 
         return [(path, size, mtime_ns, reach(path, links_nobody))
                 for path, size, mtime_ns, links_nobody in notes]
 
+    def _may_be_plain(self, path: str) -> bool:
+        """Not in a people folder or a trip folder: a note there is a contact or a trip."""
+        return not (_in_people_folder(path, self.config.people_folders)
+                    or in_trip_folder(path, self.config))
+
     def _store_snapshot(self, vault: Vault, stats: list[tuple[str, int, int, int]],
                         walk_problems: list[Problem], state: str) -> None:
         """Keep ``vault`` with each note's (path, size, mtime, what a change to it can
-        touch: REBUILD, CONTACT or PLAIN)."""
+        touch: REBUILD, CONTACT, PLAIN or DATED)."""
         if self.cache is None:
             return
         self.cache.store_snapshot(self._snapshot_key(), encode_snapshot(
@@ -878,74 +889,113 @@ class NoteIndex:
         built, stats, walk_problems, state = stored
         if [p for _, st, p in scanned if st is None] != walk_problems:
             return None
-        changed: list[tuple[str, FileStat, int]] = []
-        count = 0
+        changed: list[tuple[str, FileStat, int]] = []  # (path, stat now, its reach; NEW)
+        seen = 0
         for rel, st, _ in scanned:
             if st is None:
                 continue
             known = stats.get(rel)
             if known is None:
-                return None  # a new note: it may be a contact others link to
-            count += 1
-            if known[0] != st.st_size or known[1] != st.st_mtime_ns:
-                if known[2] == REBUILD or len(changed) >= _MAX_PATCHED:
+                changed.append((rel, st, NEW))
+            else:
+                seen += 1
+                if known[0] == st.st_size and known[1] == st.st_mtime_ns:
+                    continue
+                if known[2] == REBUILD:
                     return None
                 changed.append((rel, st, known[2]))
-        if count != len(stats):
-            return None  # a note is gone
-        if not changed:
+            if len(changed) > _MAX_PATCHED:
+                return None
+        removed = []
+        if seen != len(stats):
+            now = {rel for rel, st, _ in scanned if st is not None}
+            removed = [rel for rel in stats if rel not in now]
+            if len(removed) + len(changed) > _MAX_PATCHED \
+                    or any(stats[rel][2] not in (PLAIN, DATED) for rel in removed):
+                return None  # a contact gone: others' links may now reach another
+        if not changed and not removed:
             return Vault(self.root, self.config, *built), state
-        patched = self._patched(built, changed)
+        patched = self._patched(built, changed, removed)
         if patched is None:
             return None
+        vault, reaches = patched
         assert self.cache is not None
         limit = self.cache.session_ns - RACY_NS
         if any(st.st_mtime_ns >= limit for _, st, _ in changed):
-            return patched, None  # too recent to vouch for: no stored feed, no new snapshot
+            return vault, None  # too recent to vouch for: no stored feed, no new snapshot
         entries = [(rel, st.st_size, st.st_mtime_ns) for rel, st, _ in scanned if st is not None]
         state = _state_digest(entries, walk_problems)
-        self._store_snapshot(patched, [(rel, size, mtime_ns, stats[rel][2])
-                                       for rel, size, mtime_ns in entries],
-                             walk_problems, state)
-        return patched, state
+        self._store_snapshot(vault, [
+            (rel, size, mtime_ns, reaches[rel] if rel in reaches else stats[rel][2])
+            for rel, size, mtime_ns in entries], walk_problems, state)
+        return vault, state
 
-    def _patched(self, built: Built, changed: list[tuple[str, FileStat, int]]
-                 ) -> Vault | None:
-        """``built`` with the ``changed`` notes read again — a contact's note gives its
-        contact anew, any note its problems — or None when a change reaches further (a
-        name or an alias, a link, a note that became or is no longer a contact, errors)."""
+    def _patched(self, built: Built, changed: list[tuple[str, FileStat, int]],
+                 removed: list[str]) -> tuple[Vault, dict[str, int]] | None:
+        """``built`` with the ``changed`` notes read again and the ``removed`` ones gone,
+        and the reach of each changed note; None when a change reaches further than a
+        note's own contact, problems and mentions (a name or an alias, a new contact, a
+        contact note that links, errors in a contact)."""
         contacts, problems, count, broken, trips = built
         where = {c.path: i for i, c in enumerate(contacts)}
-        new_contacts = list(contacts)
-        paths = {rel for rel, _, _ in changed}
-        kept = [p for p in problems if p.path not in paths or p.code == "duplicate-name"]
+        bases = {}  # contact path -> its interactions before mentions, where they changed
+        touched = {rel for rel, _, _ in changed} | set(removed)
+        kept = [p for p in problems if p.path not in touched or p.code == "duplicate-name"]
+        reaches: dict[str, int] = {}
+        mentions: list[tuple[str, Interaction]] = []  # from the changed dated notes
+        lookup: ContactLookup | None = None
         for rel, st, reach in changed:
             note = self._read(rel, st)
-            if note is None or note.links:
+            if note is None:
                 return None
-            if reach == PLAIN:
-                if note.ok and is_contact_note(note, self.config):
-                    return None  # a new contact: others' links may now reach it
+            if reach == CONTACT:
+                i = where[rel]
+                if note.links or not note.ok or not is_contact_note(note, self.config):
+                    return None
+                contact, field_problems = contact_from_note(note, self.config)
+                old = contacts[i]
+                if contact is None or (contact.name, contact.aliases) != (old.name, old.aliases):
+                    return None
+                bases[rel] = contact
                 kept.extend(note.problems)
+                kept.extend(field_problems)
+                reaches[rel] = CONTACT
                 continue
-            i = where.get(rel)
-            if i is None or not note.ok or not is_contact_note(note, self.config):
-                return None
-            contact, field_problems = contact_from_note(note, self.config)
-            old = contacts[i]
-            if contact is None or (contact.name, contact.aliases) != (old.name, old.aliases):
-                return None
-            mentions = tuple(m for m in old.interactions if m.source == "mention")
-            new_contacts[i] = replace(contact, interactions=contact.interactions + mentions) \
-                if mentions else contact
+            if (note.ok and is_contact_note(note, self.config)) or not self._may_be_plain(rel):
+                return None  # a new contact (or trip): others' links may now reach it
             kept.extend(note.problems)
-            kept.extend(field_problems)
+            day = note_date(note, self.config) if note.ok and note.links else None
+            if day is not None:
+                lookup = lookup or ContactLookup(contacts)
+                mentions.extend(mentions_in(note, day, contacts, lookup))
+            reaches[rel] = DATED if note.links else PLAIN
         if self.cache is not None:
             self.cache.store_notes(self._to_store)
         self._to_store = []
+        # Each contact's mentions: those from unchanged notes, and the changed notes' anew,
+        # in the order of the notes' paths (as a full build makes them).
+        affected = set(bases) | {path for path, _ in mentions} | {
+            c.path for c in contacts
+            if any(i.source == "mention" and i.path in touched for i in c.interactions)}
+        new_mentions: dict[str, list[Interaction]] = {}
+        for path, interaction in mentions:
+            new_mentions.setdefault(path, []).append(interaction)
+        out = list(contacts)
+        for path in affected:
+            old = contacts[where[path]]
+            base = bases.get(path)
+            own = base.interactions if base is not None else tuple(
+                i for i in old.interactions if i.source != "mention")
+            kept_mentions = [i for i in old.interactions
+                             if i.source == "mention" and i.path not in touched]
+            all_mentions = sorted(kept_mentions + new_mentions.get(path, []),
+                                  key=lambda i: i.path)
+            out[where[path]] = replace(base if base is not None else old,
+                                       interactions=own + tuple(all_mentions))
         kept.sort(key=lambda p: (p.path, p.line or 0, p.code))
-        return Vault(self.root, self.config, tuple(new_contacts), tuple(kept), count, broken,
-                     trips)
+        count += sum(1 for _, _, reach in changed if reach == NEW) - len(removed)
+        return Vault(self.root, self.config, tuple(out), tuple(kept), count, broken,
+                     trips), reaches
 
     def _snapshot_key(self) -> str:
         """What a built vault depends on besides its notes: the config and its problems."""

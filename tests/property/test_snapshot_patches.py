@@ -41,11 +41,20 @@ EDITS = {
     "broken": lambda text: "---\nname: [\n---\n",
     "dated-link": lambda text: text.replace("---\n", "---\ndate: 2026-11-03\n", 1) + "[[Bo]]\n",
     "same": lambda text: text,
+    "link": lambda text: text + "Also [[Bo]], [[Annie|A.]] and [[Nobody]].\n",
+    "unlink": lambda text: text.replace("[[", "(").replace("]]", ")"),
+    "delete": lambda text: "",  # the note is removed
+}
+NEW_NOTES = {
+    "Daily/2026-11-05.md": "Lunch with [[Cem]] and [[Bo]].\n",
+    "Notes/New idea.md": "---\ntopic: housing\n---\nNothing about people.\n",
+    "People/Dana.md": "---\ncadence: 2m\n---\n",
+    "Elsewhere/Eve.md": "---\ntags: [person]\naliases: [Nobody]\n---\n",
 }
 
 steps = st.lists(
-    st.tuples(st.sampled_from(sorted(CONTACTS) + sorted(OTHERS)), st.sampled_from(sorted(EDITS)),
-              st.booleans()),
+    st.tuples(st.sampled_from(sorted(CONTACTS) + sorted(OTHERS) + sorted(NEW_NOTES)),
+              st.sampled_from(sorted(EDITS)), st.booleans()),
     min_size=1, max_size=4)
 
 
@@ -77,15 +86,21 @@ def test_a_patched_vault_is_the_vault_built_afresh(changes: list[tuple[str, str,
             read(root, cache_dir)
         for n, (rel, edit, recent) in enumerate(changes, 1):
             path = root / rel
-            path.write_text(EDITS[edit](path.read_text(encoding="utf-8")), encoding="utf-8")
-            if not recent:  # else: just written, too recent to be trusted by its mtime
+            if not path.exists():  # a new note (whatever the edit)
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_text(NEW_NOTES.get(rel, "x\n"), encoding="utf-8")
+            elif edit == "delete":
+                path.unlink()
+            else:
+                path.write_text(EDITS[edit](path.read_text(encoding="utf-8")), encoding="utf-8")
+            if path.exists() and not recent:  # else: too recent to be trusted by its mtime
                 os.utime(path, (OLD + n, OLD + n))
             expected = parts(load_vault(root))
             for _ in range(2):
                 assert parts(read(root, cache_dir)[0]) == expected, (rel, edit, recent)
 
 
-def test_one_changed_contact_is_all_that_is_read(tmp_path: Path) -> None:
+def test_only_the_changed_notes_are_read(tmp_path: Path) -> None:
     root, cache_dir = tmp_path / "vault", tmp_path / "cache"
     for rel, text in {**CONTACTS, **OTHERS}.items():
         (root / rel).parent.mkdir(parents=True, exist_ok=True)
@@ -106,6 +121,14 @@ def test_one_changed_contact_is_all_that_is_read(tmp_path: Path) -> None:
     vault, index = read(root, cache_dir)
     assert index.from_snapshot and index.parsed == 2  # Anna's note is still too recent
     assert parts(vault) == parts(load_vault(root))
+    today = root / "Daily" / "2026-11-05.md"  # a new daily note, linking two contacts
+    today.write_text(NEW_NOTES["Daily/2026-11-05.md"], encoding="utf-8")
+    vault, index = read(root, cache_dir)
+    assert index.from_snapshot and index.parsed == 3
+    assert parts(vault) == parts(load_vault(root))
+    cem = next(c for c in vault.contacts if c.path == "Elsewhere/Cem.md")
+    assert [i.path for i in cem.interactions if i.source == "mention"] == [
+        "Daily/2026-11-01.md", "Daily/2026-11-05.md"]
     bo = root / "People" / "Bo.md"
     bo.write_text(EDITS["rename"](bo.read_text(encoding="utf-8")), encoding="utf-8")
     vault, index = read(root, cache_dir)  # a new name: links may resolve otherwise
