@@ -223,6 +223,16 @@ def main() -> None:
             handle.write(f"\n- 2026-11-{10 + i} one more entry\n")
         changed.append(run_cli(["ics", "-o", str(out)], env)[0])
     results.append(("vaultnetz ics -o, one note changed", min(changed), ""))
+    time.sleep(2.1)  # the edits old enough to be trusted: the next run stores a snapshot
+    run_cli(["due"], env)
+    daily, linked = sorted((root / "Daily").glob("*.md"))[-1], target.stem
+    changed = []
+    for _ in range(args.repeat):
+        with open(daily, "a", encoding="utf-8") as handle:
+            handle.write(f"\nCalled [[{linked}]] again.\n")
+        changed.append(run_cli(["ics", "-o", str(out)], env)[0])
+    results.append(("vaultnetz ics -o, one daily note changed (a link added)", min(changed),
+                    ""))
     no_cache = min(run_cli(["--no-cache", "ics", "-o", str(out)], env)[0]
                    for _ in range(args.repeat))
     results.append(("vaultnetz --no-cache ics -o", no_cache, ""))
