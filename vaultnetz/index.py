@@ -821,12 +821,12 @@ class NoteIndex:
 
         ``scanned``: a ``scan()`` just made (else made here). The cache keeps a snapshot
         of the last vault built (per config), with the size and mtime of every note it
-        was built from. When the notes are still those, the snapshot is the vault; when
-        only a few contact notes changed in ways that touch no other contact (not their
-        names, links or kind), just those are read and their contacts replaced
-        (``_patched``); else every note is read and built, and a snapshot stored —
-        unless most notes had to be parsed: a cold read does not pay for a snapshot it
-        may never use.
+        was built from and what a change to it can touch. When the notes are still
+        those, the snapshot is the vault; when a few notes changed, were added or
+        removed in ways that reach no further than their own contact, problems and
+        mentions, just those are read and the vault patched (``_patched``); else every
+        note is read and built, and a snapshot stored — unless most notes had to be
+        parsed: a cold read does not pay for a snapshot it may never use.
         """
         if scanned is None:
             scanned = self.scan()
@@ -938,7 +938,7 @@ class NoteIndex:
         contact note that links, errors in a contact)."""
         contacts, problems, count, broken, trips = built
         where = {c.path: i for i, c in enumerate(contacts)}
-        bases = {}  # contact path -> its interactions before mentions, where they changed
+        bases: dict[str, Contact] = {}  # the contacts built anew, without their mentions
         touched = {rel for rel, _, _ in changed} | set(removed)
         kept = [p for p in problems if p.path not in touched or p.code == "duplicate-name"]
         reaches: dict[str, int] = {}
