@@ -29,7 +29,7 @@ from .notes import (
     walk_notes,
 )
 from .parallel import Helper, Wanted, processes_for, share_out
-from .snapshot import Built, Snapshot, decode_snapshot, encode_snapshot
+from .snapshot import Built, Opened, encode_snapshot, open_snapshot
 from .trips import Trip, in_trip_folder, trip_from_note
 from .values import ISO_DATE, parse_birthday, parse_cadence, parse_date
 
@@ -831,10 +831,10 @@ class NoteIndex:
         if scanned is None:
             scanned = self.scan()
         if self.cache is not None:
-            stored = None
+            opened = None
             with contextlib.suppress(Exception):  # damaged: built afresh below
-                stored = decode_snapshot(self.cache.snapshot(self._snapshot_key()))
-            found = self._from_snapshot(stored, scanned) if stored is not None else None
+                opened = open_snapshot(self.cache.snapshot(self._snapshot_key()))
+            found = self._from_snapshot(opened, scanned) if opened is not None else None
             if found is not None:
                 self._cached = None
                 self.from_snapshot = True
@@ -882,11 +882,11 @@ class NoteIndex:
             (vault.contacts, vault.problems, vault.note_count, vault.broken_contacts,
              vault.trips), stats, walk_problems, state))
 
-    def _from_snapshot(self, stored: Snapshot, scanned: list[Walked]
+    def _from_snapshot(self, opened: Opened, scanned: list[Walked]
                        ) -> tuple[Vault, str | None] | None:
-        """The vault from ``stored`` for the notes ``scanned`` now, or None when it must
-        be built afresh."""
-        built, stats, walk_problems, state = stored
+        """The vault from the snapshot ``opened`` for the notes ``scanned`` now, or None
+        when it must be built afresh (then its vault is never decoded)."""
+        stats, walk_problems, state, decode = opened
         if [p for _, st, p in scanned if st is None] != walk_problems:
             return None
         changed: list[tuple[str, FileStat, int]] = []  # (path, stat now, its reach; NEW)
@@ -896,6 +896,8 @@ class NoteIndex:
                 continue
             known = stats.get(rel)
             if known is None:
+                if not self._may_be_plain(rel):
+                    return None  # a new contact or trip
                 changed.append((rel, st, NEW))
             else:
                 seen += 1
@@ -913,6 +915,11 @@ class NoteIndex:
             if len(removed) + len(changed) > _MAX_PATCHED \
                     or any(stats[rel][2] not in (PLAIN, DATED) for rel in removed):
                 return None  # a contact gone: others' links may now reach another
+        built = None
+        with contextlib.suppress(Exception):  # damaged: built afresh
+            built = decode()
+        if built is None:
+            return None
         if not changed and not removed:
             return Vault(self.root, self.config, *built), state
         patched = self._patched(built, changed, removed)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 import marshal
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import date
 from typing import Any
 
@@ -36,6 +36,8 @@ _PART = 2000  # contacts per stored part: a large vault's snapshot is never all 
 # A snapshot: the built vault, each note's (size, mtime, what a change to it can touch)
 # by path, the walk's problems and the digest of the notes' state.
 Snapshot = tuple[Built, dict[str, tuple[int, int, int]], list[Problem], str]
+# The same, opened: the vault is decoded by the function, only when it is wanted.
+Opened = tuple[dict[str, tuple[int, int, int]], list[Problem], str, Callable[[], Built | None]]
 
 
 def encode_snapshot(built: Built, stats: list[tuple[str, int, int, int]],
@@ -68,30 +70,45 @@ def _cadence(amount: int, unit: Any, text: str) -> Cadence:
     return Cadence(amount, unit, text)  # a few cadences stand for thousands of contacts
 
 
-def decode_snapshot(parts: Iterable[bytes]) -> Snapshot | None:
-    """``encode_snapshot`` undone (None when there are no parts, or not all of them)."""
+def open_snapshot(parts: Iterable[bytes]) -> Opened | None:
+    """The notes' stats, the walk's problems and the state of a snapshot, and a function
+    that decodes the rest — the vault — only if it is wanted (None: no snapshot)."""
     parts = iter(parts)
     head, stats = next(parts, None), next(parts, None)
     if head is None or stats is None:
         return None
     problems, count, broken, trips, expected, state, walk_problems = marshal.loads(head)
-    day = day_of
-    out = []
-    for part in parts:
-        for (path, name, aliases, cadence, source, last, snooze, status, priority, birthday,
-             met_via, city, company, role, email, phone, linkedin, tags,
-             interactions) in marshal.loads(part):
-            out.append(Contact(
-                path, name, aliases, _cadence(*cadence), source,
-                None if last is None else day(last), None if snooze is None else day(snooze),
-                status, priority, None if birthday is None else Birthday(*birthday), met_via,
-                city, company, role, email, phone, linkedin, tags,
-                tuple([Interaction(day(d), KINDS[k], t, s, p, ln)
-                       for d, k, t, s, p, ln in interactions])))
-    if len(out) != expected:
+
+    def built() -> Built | None:
+        """The vault's parts (None when a part is missing)."""
+        day = day_of
+        out = []
+        for part in parts:
+            for (path, name, aliases, cadence, source, last, snooze, status, priority,
+                 birthday, met_via, city, company, role, email, phone, linkedin, tags,
+                 interactions) in marshal.loads(part):
+                out.append(Contact(
+                    path, name, aliases, _cadence(*cadence), source,
+                    None if last is None else day(last),
+                    None if snooze is None else day(snooze),
+                    status, priority, None if birthday is None else Birthday(*birthday),
+                    met_via, city, company, role, email, phone, linkedin, tags,
+                    tuple([Interaction(day(d), KINDS[k], t, s, p, ln)
+                           for d, k, t, s, p, ln in interactions])))
+        if len(out) != expected:
+            return None
+        return (tuple(out), tuple(Problem(*p) for p in problems), count, tuple(broken),
+                tuple(Trip(p, c, day(s), day(e)) for p, c, s, e in trips))
+
+    return ({path: (size, mtime_ns, reach) for path, size, mtime_ns, reach in marshal.loads(stats)},
+            [Problem(*p) for p in walk_problems], state, built)
+
+
+def decode_snapshot(parts: Iterable[bytes]) -> Snapshot | None:
+    """``encode_snapshot`` undone (None when there are no parts, or not all of them)."""
+    opened = open_snapshot(parts)
+    if opened is None:
         return None
-    built = (tuple(out), tuple(Problem(*p) for p in problems), count, tuple(broken),
-             tuple(Trip(p, c, day(s), day(e)) for p, c, s, e in trips))
-    return (built, {path: (size, mtime_ns, reach)
-                    for path, size, mtime_ns, reach in marshal.loads(stats)},
-            [Problem(*p) for p in walk_problems], state)
+    stats, walk_problems, state, rest = opened
+    built = rest()
+    return None if built is None else (built, stats, walk_problems, state)

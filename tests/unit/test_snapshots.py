@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import DATA, SAMPLE, TODAY, VAULT_CHANGES, change_vault, freeze_mtimes
+from conftest import DATA, SAMPLE, TODAY, VAULT_CHANGES, change_vault, contact_note, freeze_mtimes
 from vaultnetz.cache import cache_file
 from vaultnetz.feed import vault_feed
 from vaultnetz.index import NoteIndex, Vault, load_vault, open_cache
@@ -156,3 +156,26 @@ def test_the_feed_of_another_day_is_made_from_the_snapshot(vault: Path,
     assert result.vault is not None and parts(result.vault) == parts(expected.vault)
     # And the feed itself is stored, though odd/nested.md's front-matter is not.
     assert vault_feed(vault, tomorrow, cache_dir=cache_dir).vault is None
+
+
+def test_a_snapshot_that_cannot_serve_is_not_decoded(vault: Path, cache_dir: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """Its notes' stats say at once that it cannot serve: its contacts are never decoded."""
+    import vaultnetz.index as index_module
+    from vaultnetz.snapshot import open_snapshot
+
+    for _ in range(2):
+        read(vault, cache_dir)
+    decoded: list[bool] = []
+
+    def watched(parts):  # type: ignore[no-untyped-def]
+        opened = open_snapshot(parts)
+        assert opened is not None
+        stats, walk, state, decode = opened
+        return stats, walk, state, lambda: decoded.append(True) or decode()
+
+    monkeypatch.setattr(index_module, "open_snapshot", watched)
+    (vault / "People" / "Cem.md").write_text(contact_note("cadence: 2w"))  # a new contact
+    result, index = read(vault, cache_dir)
+    assert not index.from_snapshot and decoded == []
+    assert parts(result) == parts(read(vault, None)[0])
