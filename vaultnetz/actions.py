@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Literal
 
 from . import vcs
-from .atomic import create_file_exclusive, read_snapshot, replace_checked
+from .atomic import create_file_exclusive, update_note
 from .edit import append_log, log_line, set_front_matter, yaml_scalar
 from .errors import InvalidValue, NoteNotWritable
 from .index import Vault
@@ -48,16 +48,46 @@ def _write(vault: Vault, contact: Contact, action: str, edit: Edit, commit: bool
     if wants_commit:
         vcs.repo_root(vault.root)  # before writing: with no repository nothing is written
     path = vault.root / contact.path
-    snapshot = read_snapshot(path)
-    new_data, summary = edit(snapshot.data)
+    summaries: list[str] = []
+
+    def change(data: bytes) -> bytes:
+        if _had_front_matter(contact) and not _has_front_matter(data):
+            raise NoteNotWritable(
+                f"{path} has no front-matter now, but had one when vaultnetz read it (an "
+                "editor may be saving it); nothing was written",
+                "wait until the note is saved, then run the command again")
+        new_data, summary = edit(data)
+        summaries.append(summary)
+        return new_data
+
+    snapshot, new_data = update_note(path, change, min_size=vault.read_sizes.get(contact.path, 0))
     if new_data == snapshot.data:
-        return WriteResult(contact.path, False, summary)
-    replace_checked(snapshot, new_data)
+        return WriteResult(contact.path, False, summaries[-1])
+    summary = summaries[-1]
     sha = None
     if wants_commit:
         sha = vcs.commit_files(vault.root, [contact.path],
                                f"vaultnetz: {action} {contact.name}")
     return WriteResult(contact.path, True, summary, sha)
+
+
+def _had_front_matter(contact: Contact) -> bool:
+    """Whether the contact was read with front-matter: any value that only it can give."""
+    return bool(contact.aliases or contact.last_contact_field or contact.snooze_until
+                or contact.cadence_source == "field" or contact.status != "active"
+                or contact.priority != "normal" or contact.birthday or contact.met_via
+                or contact.city or contact.company or contact.role or contact.email
+                or contact.phone or contact.linkedin or contact.tags
+                or contact.name != unicodedata.normalize("NFC", _stem(contact.path)))
+
+
+def _stem(path: str) -> str:
+    name = path.rsplit("/", 1)[-1]
+    return name[:-3] if name.lower().endswith(".md") else name
+
+
+def _has_front_matter(data: bytes) -> bool:
+    return data.removeprefix(b"\xef\xbb\xbf").split(b"\n", 1)[0].rstrip() == b"---"
 
 
 def log_interaction(

@@ -18,7 +18,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from .actions import safe_file_stem
-from .atomic import create_file_exclusive, read_snapshot, replace_checked
+from .atomic import create_file_exclusive, update_note
 from .edit import set_front_matter, yaml_scalar
 from .errors import InvalidValue
 from .feed import obsidian_url
@@ -444,12 +444,16 @@ def apply_import(vault: Vault, plan: Plan, *, cadence: str, merge: bool,
             if not fields or not missing:
                 progress(1)
                 continue
-            snapshot = read_snapshot(vault.root / contact.path)
-            data = snapshot.data
-            for key in fields:
-                data = set_front_matter(data, vault.config.key(key), missing[key],
-                                        log_heading=vault.config.log_heading)
-            replace_checked(snapshot, data)
+
+            def change(data: bytes, fields: list[str] = fields,
+                       missing: dict[str, str] = missing) -> bytes:
+                for key in fields:
+                    data = set_front_matter(data, vault.config.key(key), missing[key],
+                                            log_heading=vault.config.log_heading)
+                return data
+
+            update_note(vault.root / contact.path, change,
+                        min_size=vault.read_sizes.get(contact.path, 0))
             merged.append(contact.path)
             progress(1)
     return ImportResult(created, len(plan.matched), merged, plan.skipped)

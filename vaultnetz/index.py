@@ -46,6 +46,8 @@ class Vault:
     note_count: int
     broken_contacts: tuple[str, ...] = ()  # paths of contact notes skipped for errors
     trips: tuple[Trip, ...] = ()
+    # Each note's size when it was read: a write refuses a note that is shorter now.
+    read_sizes: Mapping[str, int] = field(default_factory=dict)
 
     @functools.cached_property
     def name(self) -> str:
@@ -791,8 +793,9 @@ class NoteIndex:
     def vault(self) -> Vault:
         if self._vault is None:
             notes = [self._notes[path] for path in sorted(self._notes)]
-            self._vault = build_vault(self.root, self.config, notes, self._problems(),
-                                      self._memo)
+            self._vault = replace(
+                build_vault(self.root, self.config, notes, self._problems(), self._memo),
+                read_sizes={note.path: note.size for note in notes})
         return self._vault
 
     def take_vault(self) -> Vault:
@@ -830,6 +833,12 @@ class NoteIndex:
         """
         if scanned is None:
             scanned = self.scan()
+        vault, state = self._load(scanned, progress)
+        sizes = {rel: st.st_size for rel, st, _ in scanned if st is not None}
+        return replace(vault, read_sizes=sizes), state
+
+    def _load(self, scanned: list[Walked], progress: Progress | None
+              ) -> tuple[Vault, str | None]:
         if self.cache is not None:
             opened = None
             with contextlib.suppress(Exception):  # damaged: built afresh below

@@ -144,6 +144,7 @@ KILLED_WRITER = textwrap.dedent("""
     def die(src, dst):
         os.kill(os.getpid(), signal.SIGKILL)  # killed between the temp write and the rename
     os.replace = die
+    atomic._exchange = die
     snapshot = atomic.read_snapshot(Path(sys.argv[1]))
     atomic.replace_checked(snapshot, b"new content that must not appear")
 """)

@@ -62,6 +62,7 @@ def test_failure_between_temp_write_and_rename_keeps_the_original(
         raise KeyboardInterrupt  # as if the process were interrupted right before the rename
 
     monkeypatch.setattr(os, "replace", crash)
+    monkeypatch.setattr("vaultnetz.atomic._exchange", crash)
     with pytest.raises(KeyboardInterrupt):
         replace_checked(snapshot, b"new\n")
     assert note.read_bytes() == b"precious\n"
