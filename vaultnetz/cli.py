@@ -23,7 +23,7 @@ from .actions import (
     snooze,
 )
 from .atomic import create_file_exclusive
-from .config import CONFIG_NAME, default_config_text
+from .config import CONFIG_NAME, MAX_HORIZON_DAYS, default_config_text
 from .drafts import dates_phrase, draft_for_check_in, trip_draft
 from .errors import ConfigError, InvalidValue, VaultnetzError
 from .index import Vault, find_contact, find_vault, load_vault
@@ -40,7 +40,7 @@ from .report import (
 )
 from .schedule import next_birthday, review, schedule, standing_of
 from .trips import city_matches, near, upcoming_trip
-from .values import parse_date_or_duration
+from .values import MAX_YEAR, MIN_YEAR, in_range, parse_date_or_duration
 from .vcs import history
 from .version import __version__
 
@@ -159,13 +159,20 @@ def user_cache_dir() -> Path:
 
 
 def parse_day(value: str, what: str) -> date:
+    hint = f"use YYYY-MM-DD, between {MIN_YEAR} and {MAX_YEAR}"
     try:
-        return date.fromisoformat(value.strip())
+        day = date.fromisoformat(value.strip())
     except ValueError:
-        raise InvalidValue(f"invalid date {value!r} for {what}", "use YYYY-MM-DD") from None
+        raise InvalidValue(f"invalid date {value!r} for {what}", hint) from None
+    try:
+        return in_range(day)
+    except ValueError:
+        raise InvalidValue(f"the date {value!r} for {what} is out of range", hint) from None
 
 
 _LONG_RUNNING = {"watch", "serve"}
+MAX_WITHIN = 36_525  # due --within: a hundred years
+LOG_YEARS_AHEAD = 5  # log --date: a plan further out than this is a typo
 
 
 @click.group(cls=VaultnetzGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -336,12 +343,12 @@ def _filter(check_ins: Iterable[CheckIn], tag: str | None) -> list[CheckIn]:
 
 
 @main.command()
-@click.option("--within", type=click.IntRange(min=0), metavar="DAYS",
+@click.option("--within", type=click.IntRange(0, MAX_WITHIN), metavar="DAYS",
               help="Also list check-ins due in the next DAYS days.")
 @click.option("--all", "all_", is_flag=True, help="List every scheduled check-in.")
 @click.option("--tag", metavar="TAG", help="Only contacts with this tag.")
 @click.option("--limit", type=click.IntRange(min=1), metavar="N", help="At most N check-ins.")
-@click.option("--plan", "plan_weeks", type=click.IntRange(min=1), metavar="WEEKS",
+@click.option("--plan", "plan_weeks", type=click.IntRange(1, 520), metavar="WEEKS",
               help="Show how the check-ins spread over the next WEEKS weeks.")
 @click.option("--json", "as_json", is_flag=True, help="Output JSON.")
 @click.pass_obj
@@ -598,7 +605,7 @@ def stats(state: State, as_json: bool) -> None:
 @main.command()
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
               help="Write the feed to FILE (atomically; untouched when nothing changed).")
-@click.option("--horizon", type=click.IntRange(min=1), metavar="DAYS",
+@click.option("--horizon", type=click.IntRange(1, MAX_HORIZON_DAYS), metavar="DAYS",
               help="How many days ahead (default: horizon_days, 365).")
 @click.option("--tag", metavar="TAG", help="Only contacts with this tag.")
 @click.pass_obj
@@ -667,10 +674,20 @@ def log(state: State, name: str, text: str, day_text: str | None, kind: str | No
     vault = state.vault()
     contact = find_contact(vault, name)
     day = parse_day(day_text, "--date") if day_text else state.today
+    if day > _years_after(state.today, LOG_YEARS_AHEAD):
+        raise InvalidValue(f"--date {day.isoformat()} is more than {LOG_YEARS_AHEAD} years "
+                           "ahead", "check the year; a plan is logged with its real date")
     result = log_interaction(vault, contact, day=day, text=text,
                              kind=kind or "contact", today=state.today,  # type: ignore[arg-type]
                              commit=commit)
     _report(result)
+
+
+def _years_after(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # Feb 29
+        return day.replace(year=day.year + years, day=28)
 
 
 @main.command(name="snooze")

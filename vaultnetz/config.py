@@ -65,6 +65,19 @@ def _positive_int(value: Any) -> int:
     return value
 
 
+MAX_HORIZON_DAYS = 3660  # ten years: the feed's reach, at most
+MAX_TRIP_LEAD_DAYS = 365
+
+
+def _int_range(low: int, high: int) -> Callable[[Any], int]:
+    def parse(value: Any) -> int:
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise ValueError(f"expected a whole number from {low} to {high:,}")
+        return value
+
+    return parse
+
+
 def _non_negative_int(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise ValueError("expected a whole number of at least 0")
@@ -191,7 +204,8 @@ KEYS: tuple[Key, ...] = (
         'let_go_after = "2y"'),
     Key("log_heading", "Log", _heading, "the heading's text",
         "The heading of the section holding the log bullets."),
-    Key("horizon_days", 365, _positive_int, "a whole number of days ≥ 1",
+    Key("horizon_days", 365, _int_range(1, MAX_HORIZON_DAYS),
+        f"a whole number of days from 1 to {MAX_HORIZON_DAYS:,}",
         "How far ahead the feed reaches."),
     Key("calendar_name", "vaultnetz check-ins", _text, "a string",
         "The calendar's name in calendar apps."),
@@ -212,7 +226,8 @@ KEYS: tuple[Key, ...] = (
         "Notes larger than this are skipped with a warning."),
     Key("trip_folders", ("Trips",), _str_list, "a list of folder names",
         "Folders whose notes with front-matter `city`, `from` and `to` are trips."),
-    Key("trip_lead_days", 7, _non_negative_int, "a whole number of days ≥ 0",
+    Key("trip_lead_days", 7, _int_range(0, MAX_TRIP_LEAD_DAYS),
+        f"a whole number of days from 0 to {MAX_TRIP_LEAD_DAYS}",
         "The feed reminds you this many days before a trip whom to ask for a coffee."),
     Key("city_aliases", {}, _city_table, "a table of city = [other names]",
         "Other names of a city for `near` and trips; case, accents and umlauts never matter.",

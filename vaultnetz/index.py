@@ -31,7 +31,7 @@ from .notes import (
 from .parallel import Helper, Wanted, processes_for, share_out
 from .snapshot import Built, Opened, encode_snapshot, open_snapshot
 from .trips import Trip, in_trip_folder, trip_from_note
-from .values import ISO_DATE, parse_birthday, parse_cadence, parse_date
+from .values import ISO_DATE, in_range, parse_birthday, parse_cadence, parse_date
 
 Walked = tuple[str, FileStat | None, Problem | None]  # one item of a vault's walk
 Progress = Callable[[int, int], None]  # (notes read, notes to read)
@@ -133,7 +133,8 @@ _PRIORITIES = {p: p for p in ("high", "normal", "low")}
 
 
 def contact_from_note(note: Note, config: Config) -> tuple[Contact | None, list[Problem]]:
-    """Build a contact from its note; any bad field is an error and the contact is skipped."""
+    """Build a contact from its note; a bad field is a warning and the contact stays
+    without it."""
     meta = note.meta
     problems: list[Problem] = []
     renamed = config.fields.get  # config.key, inlined: it runs ~16 times per contact
@@ -142,9 +143,11 @@ def contact_from_note(note: Note, config: Config) -> tuple[Contact | None, list[
         return meta.get(renamed(field_name, field_name))
 
     def bad(field_name: str, message: str, hint: str) -> None:
+        # One unusable value never hides the contact: it is a warning, and the contact
+        # stays without it (CONTRACT §8).
         key = config.key(field_name)
-        problems.append(Problem(note.path, note.meta_lines.get(key), "error", f"bad-{field_name}",
-                                f"{key}: {message}", hint))
+        problems.append(Problem(note.path, note.meta_lines.get(key), "warning",
+                                f"bad-{field_name}", f"{key}: {message}; ignored", hint))
 
     def parse(field_name: str, parser: Any, hint: str) -> Any:
         raw = get(field_name)
@@ -181,11 +184,15 @@ def contact_from_note(note: Note, config: Config) -> tuple[Contact | None, list[
     status = str(get("status") or "active").strip().lower()
     status = _STATUSES.get(status, status)
     if status not in _STATUSES:
-        bad("status", f"{status!r} is not a status", "use active, paused or archived")
+        bad("status", f"{status!r} is not a status (counted as active)",
+            "use active, paused or archived")
+        status = "active"
     priority = str(get("priority") or "normal").strip().lower()
     priority = _PRIORITIES.get(priority, priority)
     if priority not in _PRIORITIES:
-        bad("priority", f"{priority!r} is not a priority", "use high, normal or low")
+        bad("priority", f"{priority!r} is not a priority (counted as normal)",
+            "use high, normal or low")
+        priority = "normal"
 
     name_value = get("name")
     name = str(name_value).strip() if name_value not in (None, "") else note.stem
@@ -194,8 +201,6 @@ def contact_from_note(note: Note, config: Config) -> tuple[Contact | None, list[
     if last_contact is not None:
         line = note.meta_lines.get(config.key("last_contact"))
         interactions.append(Interaction(last_contact, "contact", "", "field", note.path, line))
-    if problems:
-        return None, problems
 
     def text(field_name: str) -> str:
         value = get(field_name)
@@ -231,7 +236,7 @@ def note_date(note: Note, config: Config) -> date | None:
     """The date of a daily note (stem is a date) or of a note with front-matter `date`."""
     if ISO_DATE.match(note.stem):
         try:
-            return date.fromisoformat(note.stem)
+            return in_range(date.fromisoformat(note.stem))
         except ValueError:
             return None
     raw = note.meta.get(config.key("date"))

@@ -19,8 +19,9 @@ from datetime import date
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from .atomic import is_temp_name
 from .model import Interaction, InteractionKind, Problem
-from .values import ISO_DATE
+from .values import ISO_DATE, MAX_YEAR, MIN_YEAR
 
 ALWAYS_IGNORED_DIRS = {".obsidian", ".git", ".trash", "node_modules"}
 _TEMP_SUFFIXES = ("~", ".swp", ".swo", ".swx", ".tmp", ".part", ".crdownload")
@@ -125,6 +126,12 @@ def walk_notes(root: Path, links: list[str] | None = None
             return
         for entry in entries:
             if is_ignored_name(entry.name):
+                if is_temp_name(entry.name):  # left over when a write was killed
+                    yield f"{rel}/{entry.name}" if rel else entry.name, None, Problem(
+                        f"{rel}/{entry.name}" if rel else entry.name, None, "warning",
+                        "stale-temp", "a temporary file of an interrupted vaultnetz write",
+                        "the next write in this folder removes it once it is a minute old; "
+                        "or delete it")
                 continue
             # The path as it is on disk (NFD on some file systems): it is what opens the
             # file; names and links are compared NFC-normalised (link_key).
@@ -378,9 +385,15 @@ def _parse_log(
                 raise ValueError
             day = iso_day(raw_date)
         except ValueError:
-            problems.append(Problem(path, i + 1, "error", "log-bad-date",
-                                    f"log entry has an invalid date {raw_date!r}",
-                                    "write the date as YYYY-MM-DD"))
+            problems.append(Problem(path, i + 1, "warning", "log-bad-date",
+                                    f"log entry has an invalid date {raw_date!r}; "
+                                    "the entry is ignored", "write the date as YYYY-MM-DD"))
+            continue
+        if not MIN_YEAR <= day.year <= MAX_YEAR:
+            problems.append(Problem(path, i + 1, "warning", "log-bad-date",
+                                    f"log entry date {raw_date} is out of range; the entry "
+                                    "is ignored", f"use a date between {MIN_YEAR} and "
+                                    f"{MAX_YEAR} (a typo?)"))
             continue
         text = match.group(4).strip()
         kind: InteractionKind = "contact"

@@ -21,6 +21,10 @@ CADENCE_ACCEPTED = (
     "vierteljährlich, halbjährlich, jährlich, 'alle 3 Monate'"
 )
 DATE_ACCEPTED = "YYYY-MM-DD or [[YYYY-MM-DD]]"
+# Dates outside these years are typos (9999, 0202): unusable, so that one of them cannot
+# push any computation past the calendar's end.
+MIN_YEAR, MAX_YEAR = 1900, 2999
+MAX_CADENCE_DAYS = 36_525  # a hundred years: longer durations are typos too
 
 _WORDS: dict[str, tuple[int, str]] = {
     "daily": (1, "days"),
@@ -100,7 +104,7 @@ def _parse_cadence(value: Any) -> Cadence:
     if isinstance(value, int):
         if value <= 0:
             raise ValueError(f"cadence {value} must be a positive number of days")
-        return Cadence(value, "days", str(value))
+        return _positive(Cadence(value, "days", str(value)))
     if not isinstance(value, str):
         raise ValueError(f"cadence {value!r} is not a duration; use {CADENCE_ACCEPTED}")
     text = value.strip()
@@ -135,15 +139,25 @@ def _parse_cadence(value: Any) -> Cadence:
 def _positive(cadence: Cadence) -> Cadence:
     if cadence.amount <= 0:
         raise ValueError(f"cadence {cadence.text!r} must be longer than zero")
+    if cadence.approx_days > MAX_CADENCE_DAYS:
+        raise ValueError(f"cadence {cadence.text!r} is longer than 100 years; use at most 100y")
     return cadence
+
+
+def in_range(day: date) -> date:
+    """``day`` when its year is within MIN_YEAR..MAX_YEAR; else ValueError."""
+    if MIN_YEAR <= day.year <= MAX_YEAR:
+        return day
+    raise ValueError(f"{day.isoformat()} is out of range; use a date between "
+                     f"{MIN_YEAR}-01-01 and {MAX_YEAR}-12-31")
 
 
 def parse_date(value: Any) -> date:
     """A date as YAML gives it: a date, 'YYYY-MM-DD', '[[YYYY-MM-DD]]' or [[date]]."""
     if isinstance(value, datetime):
-        return value.date()
+        return in_range(value.date())
     if isinstance(value, date):
-        return value
+        return in_range(value)
     # An unquoted [[2024-05-01]] is a nested list in YAML.
     if isinstance(value, list) and len(value) == 1:
         inner = value[0]
@@ -156,9 +170,10 @@ def parse_date(value: Any) -> date:
             text = wiki.group(1)
         if ISO_DATE.match(text):
             try:
-                return date.fromisoformat(text)
+                day = date.fromisoformat(text)
             except ValueError:
                 raise ValueError(f"{text!r} is not a real date") from None
+            return in_range(day)
     raise ValueError(f"{value!r} is not a date; use {DATE_ACCEPTED}")
 
 

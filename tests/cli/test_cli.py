@@ -125,20 +125,20 @@ def test_check_clean_and_with_problems(make_vault) -> None:
     result = run_cli(["check"], root)
     assert result.exit_code == 1
     lines = result.stdout.splitlines()
-    assert lines[0].startswith("People/Bad.md:3: error: cadence: 'sometimes' is not understood")
+    assert lines[0].startswith("People/Bad.md:3: warning: cadence: 'sometimes' is not understood")
     assert lines[1].startswith("People/Broken.md:3: error: front-matter is not valid YAML")
     assert lines[2].startswith("People/Empty.md: warning: empty note")
     assert lines[3].startswith("vaultnetz.toml:1: warning: unknown key 'max_per_dya'")
     data = json.loads(run_cli(["check", "--json"], root).stdout)
     assert {tuple(sorted(p)) for p in data} == {
         ("code", "hint", "line", "message", "path", "severity")}
-    assert [p["path"] for p in data if p["severity"] == "error"] == ["People/Bad.md",
-                                                                     "People/Broken.md"]
-    # The rest of the vault still works, and says that something was skipped.
+    assert [p["path"] for p in data if p["severity"] == "error"] == ["People/Broken.md"]
+    # The rest of the vault still works (Bad without its cadence), and says that a note
+    # was skipped.
     due = run_cli(["due", "--all", "--json"], root)
     assert due.exit_code == 0
-    assert [i["name"] for i in json.loads(due.stdout)] == ["Good"]
-    assert "2 problems in the vault" in due.stderr
+    assert [i["name"] for i in json.loads(due.stdout)] == ["Bad", "Good"]
+    assert "1 problem in the vault" in due.stderr
 
 
 def test_invalid_config_is_exit_1_for_commands(make_vault) -> None:
@@ -291,3 +291,60 @@ def test_a_command_leaves_the_garbage_collector_as_it_found_it() -> None:
     result = run_cli(["--no-cache", "due", "--all"], SAMPLE, today=TODAY)
     assert result.exit_code == 0
     assert gc.isenabled()
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "says"),
+    [
+        (["--today", "9999-12-31", "due"], 1, "out of range"),
+        (["--today", "0001-01-01", "due"], 1, "out of range"),
+        (["ics", "--horizon", "3000000"], 2, "--horizon"),
+        (["due", "--within", "10000000"], 2, "--within"),
+        (["due", "--plan", "100000"], 2, "--plan"),
+        (["log", "anna", "typo", "--date", "9999-12-31"], 1, "out of range"),
+        (["log", "anna", "typo", "--date", "2040-01-01"], 1, "more than 5 years ahead"),
+        (["snooze", "anna", "9999-12-31"], 1, "neither a date"),
+        (["snooze", "anna", "99999y"], 1, "neither a date"),
+        (["near", "Köln", "--from", "9999-01-01"], 1, "out of range"),
+    ],
+)
+def test_out_of_range_options_are_clear_errors(make_vault, args: list[str], code: int,
+                                               says: str) -> None:
+    root = make_vault({"People/Anna.md": "---\ncity: Köln\n---\n"})
+    before = (root / "People" / "Anna.md").read_bytes()
+    result = run_cli(args, root)
+    assert result.exit_code == code, result.output
+    assert says in result.stderr
+    assert "bug" not in result.output and "Traceback" not in result.output
+    assert (root / "People" / "Anna.md").read_bytes() == before
+
+
+@pytest.mark.parametrize(
+    "line",
+    ['horizon_days = 99999999', 'trip_lead_days = 99999999', 'default_cadence = "99999y"',
+     'attempt_backoff = "P9999Y"', '[cadence_by_tag]\nfar = 99999999'],
+)
+def test_out_of_range_config_values_are_config_errors(make_vault, line: str) -> None:
+    root = make_vault({"vaultnetz.toml": line + "\n", "People/Anna.md": "x"})
+    for command in (["due"], ["ics"], ["stats"]):
+        result = run_cli(command, root)
+        assert result.exit_code == 1
+        assert "invalid configuration" in result.stderr and "bug" not in result.stderr
+
+
+def test_a_year_9999_in_one_note_leaves_the_rest_working(make_vault) -> None:
+    root = make_vault({
+        "People/Jonas.md": "---\nlast_contact: 9999-12-31\n---\n## Log\n- 9999-12-31 typo\n",
+        "People/Anna.md": "---\nlast_contact: 2026-10-01\n---\n",
+        "Daily/9999-01-01.md": "Met [[Anna]].",
+    })
+    check = run_cli(["check", "--json"], root)
+    assert check.exit_code == 0  # warnings only
+    found = {(p["path"], p["line"], p["code"]) for p in json.loads(check.stdout)}
+    assert found == {("People/Jonas.md", 2, "bad-last_contact"),
+                     ("People/Jonas.md", 5, "log-bad-date")}
+    for command in (["due", "--all"], ["ics"], ["stats"], ["review"], ["show", "jonas"]):
+        result = run_cli(command, root)
+        assert result.exit_code == 0, (command, result.output)
+    due = json.loads(run_cli(["due", "--all", "--json"], root).stdout)
+    assert {d["name"]: d["last_contact"] for d in due} == {"Anna": "2026-10-01", "Jonas": None}

@@ -62,23 +62,28 @@ def hostile(tmp_path: Path) -> Path:
 
 
 EXPECTED_ERRORS = {
-    "People/bad-birthday.md": 3,
-    "People/bad-cadence.md": 3,
-    "People/bad-log-date.md": 5,
     "People/bad-yaml-quote.md": 3,
     "People/image-named-md.md": None,
-    "People/impossible-date.md": 3,
     "People/latin1.md": 1,
     "People/list-front-matter.md": 2,
     "People/scalar-front-matter.md": 2,
     "People/unsafe-tag.md": 3,
     "People/unterminated.md": 1,
 }
+# One unusable value is a warning on its line; the contact stays without it (CONTRACT §8).
+EXPECTED_VALUE_WARNINGS = {
+    "People/bad-birthday.md": 3,
+    "People/bad-cadence.md": 3,
+    "People/bad-log-date.md": 5,
+    "People/impossible-date.md": 3,
+}
 EXPECTED_WARNINGS = {
+    *EXPECTED_VALUE_WARNINGS,
     "People/empty.md", "People/Huge.md", "People/Outside", "People/Secret.md",
     "People/Good Person.sync-conflict-20260101-101010-ABC.md",
     "People/Good Person (Jane's conflicted copy 2026-01-01).md",
     "People/Good Person.md", "People/Twin.md", "People/Dangling.md",
+    "People/.vaultnetz-123.tmp",
 }
 
 
@@ -91,6 +96,8 @@ def test_check_names_every_bad_file(hostile: Path) -> None:
     assert errors == EXPECTED_ERRORS
     warnings = {p["path"] for p in problems if p["severity"] == "warning"}
     assert warnings == EXPECTED_WARNINGS
+    lines = {p["path"]: p["line"] for p in problems if p["path"] in EXPECTED_VALUE_WARNINGS}
+    assert lines == EXPECTED_VALUE_WARNINGS
     assert all(p["hint"] and p["code"] and p["message"] for p in problems)
     text = run_cli(["--no-cache", "check"], hostile)
     assert all(":" in line for line in text.stdout.splitlines())
@@ -111,7 +118,8 @@ def test_every_other_command_works_with_the_good_contacts(hostile: Path, args: l
     if args[:2] == ["due", "--all"]:
         names = {item["name"] for item in json.loads(result.stdout)}
         assert {"Good Person", "Jürgen", "nested", "crlf", "BOM Person"} <= names | {"crlf"}
-        assert not names & {"bad-cadence", "unterminated", "Secret", "Good Person (Jane's "}
+        assert {"bad-cadence", "bad-birthday", "bad-log-date", "impossible-date"} <= names
+        assert not names & {"unterminated", "Secret", "Good Person (Jane's "}
     assert fingerprint(hostile) == before
 
 
@@ -123,7 +131,7 @@ def test_mentions_reach_nfd_names(hostile: Path) -> None:
 
 def test_writes_refuse_broken_notes_and_keep_bytes(hostile: Path) -> None:
     before = fingerprint(hostile)
-    for name in ("bad-cadence", "unterminated", "latin1"):
+    for name in ("bad-yaml-quote", "unterminated", "latin1"):
         result = run_cli(["--no-cache", "log", name, "hi"], hostile)
         assert result.exit_code == 1
         assert "Traceback" not in result.output
@@ -160,11 +168,19 @@ def test_a_kill_during_a_write_loses_nothing(tmp_path: Path) -> None:
     assert note.read_bytes() == b"---\nname: Anna\n---\nprecious\n"
     leftovers = [p.name for p in note.parent.iterdir() if p.name != "Anna.md"]
     assert all(name.startswith(".vaultnetz-") for name in leftovers)
-    # The stale temp file is a dot-file: ignored by every reader.
+    # The stale temp file is never read as a note; `check` reports it.
     listed = run_cli(["--no-cache", "check", "--json"], tmp_path)
-    assert json.loads(listed.stdout) == []
+    assert listed.exit_code == 0
+    [(path, code)] = [(p["path"], p["code"]) for p in json.loads(listed.stdout)]
+    assert path.startswith("People/.vaultnetz-") and code == "stale-temp"
     assert json.loads(run_cli(["--no-cache", "due", "--all", "--json"], tmp_path).stdout)[0][
         "name"] == "Anna"
+    # The next write in that folder removes it once it is over a minute old.
+    old = note.parent / path.split("/")[-1]
+    os.utime(old, (1_700_000_000, 1_700_000_000))
+    assert run_cli(["--no-cache", "log", "anna", "Tea"], tmp_path).exit_code == 0
+    assert [p.name for p in note.parent.iterdir()] == ["Anna.md"]
+    assert json.loads(run_cli(["--no-cache", "check", "--json"], tmp_path).stdout) == []
 
 
 def test_an_unreadable_note_is_an_error_and_the_rest_works(

@@ -1,11 +1,19 @@
+import errno
 import os
 import stat
 from pathlib import Path
 
 import pytest
 
-from vaultnetz.atomic import create_file_exclusive, read_snapshot, replace_checked, write_atomic
-from vaultnetz.errors import ConcurrentEditError
+from vaultnetz import atomic
+from vaultnetz.atomic import (
+    create_file_exclusive,
+    read_snapshot,
+    replace_checked,
+    update_note,
+    write_atomic,
+)
+from vaultnetz.errors import ConcurrentEditError, NoteNotWritable
 
 
 def test_replace_keeps_mode_and_leaves_no_temp_file(tmp_path: Path) -> None:
@@ -85,3 +93,82 @@ def test_create_exclusive_never_overwrites(tmp_path: Path) -> None:
     assert not create_file_exclusive(target, b"second")
     assert target.read_bytes() == b"first"
     assert [p.name for p in tmp_path.iterdir()] == ["New.md"]
+
+
+@pytest.mark.parametrize(
+    ("code", "hint"),
+    [(errno.ENOSPC, "free some disk space"), (errno.EACCES, "allow writing in the folder"),
+     (errno.EROFS, "read-only file system")],
+)
+def test_write_errors_name_the_note_and_what_to_do(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, code: int, hint: str
+) -> None:
+    note = tmp_path / "Anna.md"
+    note.write_bytes(b"---\nname: Anna\n---\n")
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise OSError(code, os.strerror(code))
+
+    monkeypatch.setattr("tempfile.mkstemp", refuse)
+    with pytest.raises(NoteNotWritable) as raised:
+        update_note(note, lambda data: data + b"more\n")
+    assert str(note) in raised.value.message and "nothing was written" in raised.value.message
+    assert hint in (raised.value.hint or "")
+    assert note.read_bytes() == b"---\nname: Anna\n---\n"
+
+
+def test_a_full_disk_while_writing_leaves_the_note_and_no_temp_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    note = tmp_path / "Anna.md"
+    note.write_bytes(b"---\nname: Anna\n---\n")
+    real_fsync = os.fsync
+
+    def full(fd: int) -> None:
+        if os.fstat(fd).st_size > 0:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", full)
+    with pytest.raises(NoteNotWritable, match="No space left on device"):
+        update_note(note, lambda data: data + b"more\n")
+    assert note.read_bytes() == b"---\nname: Anna\n---\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["Anna.md"]
+
+
+def test_a_busy_note_is_waited_for_then_refused(tmp_path: Path) -> None:
+    note = tmp_path / "Anna.md"
+    note.write_bytes(b"---\nname: Anna\n---\n")
+    future = os.stat(note).st_mtime_ns + 3_600_000_000_000  # modified "just now", always
+    os.utime(note, ns=(future, future))
+    naps: list[float] = []
+    with pytest.raises(ConcurrentEditError, match="being saved by another program"):
+        update_note(note, lambda data: data + b"more\n", quiet_ns=1_000_000_000, wait=0.5,
+                    sleep=naps.append)
+    assert naps and sum(naps) <= 0.5 + 1e-9
+    assert note.read_bytes() == b"---\nname: Anna\n---\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["Anna.md"]
+
+
+def test_a_save_that_slips_in_before_the_swap_is_swapped_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    note = tmp_path / "Anna.md"
+    note.write_bytes(b"old\n")
+    real_exchange = atomic._exchange
+    saved = []
+
+    def editor_saves_first(a: str, b: Path) -> bool:
+        if not saved:  # an editor's atomic save lands between the check and the swap
+            (tmp_path / ".swp").write_bytes(b"the editor's save\n")
+            os.replace(tmp_path / ".swp", note)
+            saved.append(1)
+        return real_exchange(a, b)
+
+    monkeypatch.setattr(atomic, "_exchange", editor_saves_first)
+    if atomic._renameat2() is None:
+        pytest.skip("no renameat2 here")
+    with pytest.raises(ConcurrentEditError, match="nothing was written"):
+        update_note(note, lambda data: data + b"new\n")
+    assert note.read_bytes() == b"the editor's save\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["Anna.md"]

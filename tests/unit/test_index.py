@@ -77,25 +77,38 @@ def test_renamed_fields(make_vault) -> None:
 
 
 @pytest.mark.parametrize(
-    ("front", "line", "code"),
+    ("front", "line", "code", "unset"),
     [
-        ("name: A\ncadence: sometimes", 3, "bad-cadence"),
-        ("last_contact: 2026-13-01", 2, "bad-last_contact"),
-        ("name: A\n\nbirthday: 14.03.1984", 4, "bad-birthday"),
-        ("snooze_until: tomorrow", 2, "bad-snooze_until"),
-        ("status: gone", 2, "bad-status"),
-        ("priority: urgent", 2, "bad-priority"),
+        ("name: A\ncadence: sometimes", 3, "bad-cadence", "cadence_source"),
+        ("last_contact: 2026-13-01", 2, "bad-last_contact", "last_contact_field"),
+        ("name: A\n\nbirthday: 14.03.1984", 4, "bad-birthday", "birthday"),
+        ("snooze_until: tomorrow", 2, "bad-snooze_until", "snooze_until"),
+        ("status: gone", 2, "bad-status", "status"),
+        ("priority: urgent", 2, "bad-priority", "priority"),
+        ("last_contact: 9999-12-31", 2, "bad-last_contact", "last_contact_field"),
+        ("last_contact: 1066-10-14", 2, "bad-last_contact", "last_contact_field"),
+        ("snooze_until: 3001-01-01", 2, "bad-snooze_until", "snooze_until"),
+        ("cadence: 99999y", 2, "bad-cadence", "cadence_source"),
     ],
 )
-def test_bad_field_is_an_error_with_line_and_the_contact_is_skipped(
-    make_vault, front: str, line: int, code: str
+def test_a_bad_value_is_a_warning_with_line_and_the_contact_stays_without_it(
+    make_vault, front: str, line: int, code: str, unset: str
 ) -> None:
-    root = make_vault({"People/Bad.md": contact_note(front), "People/Good.md": "x"})
+    root = make_vault({"People/Bad.md": contact_note(front + "\ncity: Köln"),
+                       "People/Good.md": "x"})
     vault = load_vault(root)
-    assert [c.name for c in vault.contacts] == ["Good"]
-    [problem] = vault.errors()
-    assert (problem.path, problem.line, problem.code) == ("People/Bad.md", line, code)
-    assert vault.broken_contacts == ("People/Bad.md",)
+    assert sorted(c.path for c in vault.contacts) == ["People/Bad.md", "People/Good.md"]
+    assert vault.errors() == []
+    [problem] = vault.problems
+    assert (problem.path, problem.line, problem.code, problem.severity) == (
+        "People/Bad.md", line, code, "warning")
+    assert "ignored" in problem.message and problem.hint
+    bad = next(c for c in vault.contacts if c.path == "People/Bad.md")
+    defaults = {"cadence_source": "default", "last_contact_field": None, "birthday": None,
+                "snooze_until": None, "status": "active", "priority": "normal"}
+    assert getattr(bad, unset) == defaults[unset]
+    assert bad.city == "Köln"  # the rest of the contact is there
+    assert vault.broken_contacts == ()
 
 
 def test_mentions_in_daily_and_dated_notes_in_every_link_form(make_vault) -> None:

@@ -58,11 +58,13 @@ def test_attempt_tag_must_be_a_tag() -> None:
     assert note.log[0].kind == "contact"
 
 
-def test_bad_log_date_is_an_error_with_line() -> None:
-    note = parse("# A\n## Log\n- 2026-02-30 impossible\n")
-    assert not note.ok
+@pytest.mark.parametrize("day", ["2026-02-30", "9999-12-31", "0202-05-01"])
+def test_bad_log_date_is_a_warning_with_line_and_the_rest_is_read(day: str) -> None:
+    note = parse(f"# A\n## Log\n- {day} impossible\n- 2026-01-02 fine\n")
+    assert note.ok
     [problem] = note.problems
-    assert (problem.line, problem.code) == (3, "log-bad-date")
+    assert (problem.line, problem.code, problem.severity) == (3, "log-bad-date", "warning")
+    assert [entry.text for entry in note.log] == ["fine"]
 
 
 @pytest.mark.parametrize(
