@@ -1,7 +1,8 @@
 """Check-ins and birthdays → iCalendar bytes, deterministically (CONTRACT §6).
 
-Nothing here reads the clock: DTSTAMP and LAST-MODIFIED come from the dates in
-the notes, so rebuilding an unchanged vault gives the same bytes.
+Nothing here reads the clock: DTSTAMP, LAST-MODIFIED and SEQUENCE come from the dates
+in the notes and from ``today``, so rebuilding an unchanged vault on the same day gives
+the same bytes.
 """
 
 from __future__ import annotations
@@ -92,6 +93,7 @@ def event_bytes(*, uid: str, summary: str, start: date, stamp: date, description
         f"DTEND;VALUE=DATE:{_ical_date(start + _ONE_DAY)}",
         f"DTSTAMP:{stamp_text}",
         f"UID:{escape_text(uid)}",
+        f"SEQUENCE:{sequence_of(stamp)}",
     ]
     if rrule:
         lines.append(f"RRULE:{rrule}")
@@ -108,6 +110,25 @@ def event_bytes(*, uid: str, summary: str, start: date, stamp: date, description
 
 
 _ONE_DAY = timedelta(days=1)
+_SEQUENCE_EPOCH = date(1900, 1, 1)  # no usable date is older
+
+
+def sequence_of(stamp: date) -> int:
+    """An event's SEQUENCE: the days from 1900 to its DTSTAMP. It grows whenever the
+    stamp does, so clients that keep an event unless it says it changed take the new one,
+    and it is still derived from the vault alone."""
+    return max(0, (stamp - _SEQUENCE_EPOCH).days)
+
+
+def check_in_stamp(check_in: CheckIn, today: date) -> date:
+    """DTSTAMP and LAST-MODIFIED of a check-in: the newest date in the contact's notes, or
+    today when today placed the event — overdue, never contacted, or moved by
+    ``max_per_day``/``max_per_week`` — since its date then moves from day to day."""
+    newest = _newest_day(check_in.contact)
+    if (check_in.reason == "never" or check_in.due != check_in.original_due
+            or check_in.original_due < today):
+        return max(newest, today)
+    return newest
 
 
 def _newest_day(contact: Contact) -> date:
@@ -119,7 +140,7 @@ def _newest_day(contact: Contact) -> date:
     return max((i.day for i in contact.interactions), default=_NO_DATE)
 
 
-def check_in_event(check_in: CheckIn, vault_name: str, config: Config) -> bytes:
+def check_in_event(check_in: CheckIn, vault_name: str, config: Config, stamp: date) -> bytes:
     contact = check_in.contact
     lang = config.language
     url = obsidian_url(vault_name, contact.path)
@@ -145,7 +166,7 @@ def check_in_event(check_in: CheckIn, vault_name: str, config: Config) -> bytes:
     lines.append(text(lang, "draft", text=draft_for_check_in(check_in, config)))
     lines.append(text(lang, "note", url=url))
     return event_bytes(uid=uid_for(contact, "check-in"), summary=summary, start=check_in.due,
-                       stamp=_newest_day(contact), description="\n".join(lines), url=url,
+                       stamp=stamp, description="\n".join(lines), url=url,
                        categories=_categories(contact), alarm=config.alarm)
 
 
@@ -251,10 +272,12 @@ def build_calendar(
 
     for check_in in plan.check_ins:
         if check_in.due <= horizon and _has_tag(check_in.contact, tag):
-            add("check-in", uid_for(check_in.contact, "check-in"), check_in, check_in.due,
-                functools.partial(check_in_event, check_in, vault.name, config),
+            stamp = check_in_stamp(check_in, plan.today)
+            add("check-in", uid_for(check_in.contact, "check-in"), (check_in, stamp),
+                check_in.due, functools.partial(check_in_event, check_in, vault.name, config,
+                                                stamp),
                 (check_in.contact, check_in.standing, check_in.due, check_in.original_due,
-                 check_in.reason, check_in.overdue_days, config, vault.name))
+                 check_in.reason, check_in.overdue_days, config, vault.name, stamp))
     if config.birthdays:
         for contact in _birthday_contacts(vault.contacts, plan, tag):
             assert contact.birthday is not None
@@ -273,7 +296,16 @@ def build_calendar(
                 functools.partial(trip_event, trip, day, people, vault.name, config))
     name = config.calendar_name if not tag else f"{config.calendar_name} ({tag})"
     chosen.sort(key=lambda item: (item[0], item[1]))
-    return _calendar_head(name) + b"".join(data for _, _, data in chosen) + _CALENDAR_END
+    body = b"".join(data for _, _, data in chosen) or _NO_EVENTS
+    return _calendar_head(name) + body + _CALENDAR_END
+
+
+# A calendar holds at least one component (RFC 5545 3.6): with nothing scheduled, the
+# feed carries this UTC time zone, which every client reads and none shows.
+_NO_EVENTS = b"".join(line + b"\r\n" for line in (
+    b"BEGIN:VTIMEZONE", b"TZID:UTC", b"BEGIN:STANDARD", b"DTSTART:19700101T000000",
+    b"TZOFFSETFROM:+0000", b"TZOFFSETTO:+0000", b"TZNAME:UTC", b"END:STANDARD",
+    b"END:VTIMEZONE"))
 
 
 _CALENDAR_END = b"END:VCALENDAR\r\n"

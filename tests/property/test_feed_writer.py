@@ -26,6 +26,7 @@ def reference(*, uid: str, summary: str, start: date, stamp: date, description: 
     event = Event()
     moment = datetime(stamp.year, stamp.month, stamp.day, tzinfo=UTC)
     event.add("uid", uid)
+    event.add("sequence", (stamp - date(1900, 1, 1)).days)
     event.add("dtstamp", moment)
     event.add("last-modified", moment)
     event.add("summary", summary)

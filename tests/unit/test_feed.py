@@ -134,11 +134,20 @@ def test_rebuild_is_byte_identical_and_a_change_touches_one_event(sample_copy: P
 
 def test_dtstamp_comes_from_the_notes_not_the_clock_or_file_times(sample_copy: Path) -> None:
     by_summary = {str(e["summary"]): e for e in events(feed_for(sample_copy))}
+    _, plan = plan_for(sample_copy)
+    on_their_own_date = [c for c in plan.check_ins
+                         if c.due == c.original_due > TODAY and c.reason != "never"]
+    assert on_their_own_date
+    for check_in in on_their_own_date:  # the newest date in the contact's notes
+        event = by_summary[f"Check in with {check_in.contact.name}"]
+        newest = max(i.day for i in check_in.contact.interactions)
+        assert event.decoded("dtstamp").date() == newest
+        assert event.decoded("last-modified") == event.decoded("dtstamp")
+    # Placed by today (overdue, never contacted): today, so that clients take the new date.
     anna = by_summary["Check in with Anna Berger"]
-    assert anna.decoded("dtstamp").isoformat() == "2026-07-02T00:00:00+00:00"  # newest entry
-    assert anna.decoded("last-modified") == anna.decoded("dtstamp")
+    assert anna.decoded("dtstamp").isoformat() == "2026-11-23T00:00:00+00:00"
     lea = by_summary["Check in with Lea Wagner"]  # no dated entry at all
-    assert lea.decoded("dtstamp").isoformat() == "2000-01-01T00:00:00+00:00"
+    assert lea.decoded("dtstamp").isoformat() == "2026-11-23T00:00:00+00:00"
     before = feed_for(sample_copy)
     freeze_mtimes(sample_copy, 1_800_000_000)  # touching every file changes nothing
     assert feed_for(sample_copy) == before
@@ -252,3 +261,50 @@ def test_a_birthday_event_depends_only_on_its_key_inputs() -> None:
         changed = replace(base, **{name: value})
         assert birthday_inputs(changed) == birthday_inputs(base), name
         assert birthday_event(changed, "Vault", config) == expected, name
+
+
+def _event_of(data: bytes, summary_part: str) -> icalendar.Event:
+    return next(e for e in events(data) if summary_part in str(e["SUMMARY"]))
+
+
+def test_a_moved_event_says_it_changed_and_an_unchanged_vault_gives_the_same_bytes(
+    make_vault, tmp_path: Path
+) -> None:
+    root = make_vault({
+        "vaultnetz.toml": "max_per_day = 1\n",
+        "People/Anna.md": "---\nlast_contact: 2026-06-01\npriority: high\n---\n",
+        "People/Bo.md": "---\nlast_contact: 2026-06-02\n---\n",
+        "People/Cy.md": "---\nlast_contact: 2026-10-01\ncadence: 6m\n---\n",
+    })
+    day1, day2 = date(2026, 11, 23), date(2026, 11, 24)
+    first, again = feed_for(root, day1), feed_for(root, day1)
+    assert first == again  # deterministic
+    second = feed_for(root, day2)
+    # Bo is overdue: placed on day 1's tomorrow, then on day 2 itself (it moved with today).
+    bo1, bo2 = _event_of(first, "Bo"), _event_of(second, "Bo")
+    assert bo1["DTSTART"].dt != bo2["DTSTART"].dt or bo1["DTSTAMP"].dt != bo2["DTSTAMP"].dt
+    assert bo2["DTSTAMP"].dt > bo1["DTSTAMP"].dt
+    assert bo2["LAST-MODIFIED"].dt == bo2["DTSTAMP"].dt
+    assert int(bo2["SEQUENCE"]) > int(bo1["SEQUENCE"])
+    # Cy is due on its own date, not placed by today: the same bytes on both days.
+    assert _event_of(first, "Cy").to_ical() == _event_of(second, "Cy").to_ical()
+    assert int(_event_of(first, "Cy")["SEQUENCE"]) == (date(2026, 10, 1) - date(1900, 1, 1)).days
+    check_with_every_parser(second, tmp_path)
+
+
+def test_a_vault_without_dates_still_stamps_moving_events_with_today(make_vault) -> None:
+    root = make_vault({"People/Anna.md": "x", "People/Bo.md": "y"})
+    data = feed_for(root, date(2026, 11, 23))
+    for event in events(data):
+        assert event["DTSTAMP"].dt.date() == date(2026, 11, 23)
+    assert b"20000101T000000Z" not in data
+
+
+def test_an_empty_vault_gives_a_valid_calendar(make_vault, tmp_path: Path) -> None:
+    root = make_vault({"Notes/Idea.md": "nothing about people"})
+    data = feed_for(root)
+    calendar = icalendar.Calendar.from_ical(data)
+    assert calendar.subcomponents and not calendar.walk("VEVENT")
+    assert data.count(b"BEGIN:VTIMEZONE") == 1
+    parsed = check_with_every_parser(data, tmp_path)
+    assert parsed["events"] == []
