@@ -576,6 +576,7 @@ class NoteIndex:
             if (old is not None and rel not in forced and old.size == st.st_size
                     and old.mtime_ns == st.st_mtime_ns):
                 notes[rel] = old
+                self.stale.pop(rel, None)  # readable again, as it was
                 continue
             entry = cached.get(rel)
             if entry is not None and entry.matches(st.st_size, st.st_mtime_ns) and entry.trusted:
@@ -607,6 +608,8 @@ class NoteIndex:
                 fresh[rel] = note
         for rel, note in fresh.items():
             notes[rel] = self._keep(rel, note)
+        if self.keep_last_good:
+            self._keep_unreadable(walk_problems, notes)
         removed = self._notes.keys() - notes.keys()
         for gone in removed:
             self.stale.pop(gone, None)
@@ -625,13 +628,25 @@ class NoteIndex:
     def _keep(self, rel: str, note: Note) -> Note:
         """The note to keep for ``rel`` now that ``note`` was read."""
         old = self._notes.get(rel)
-        if self.keep_last_good and old is not None and old.ok and not note.ok \
-                and any(p.severity == "error" for p in note.problems):
-            # The watcher: a note saved half-way keeps its last good state, reported.
+        if self.keep_last_good and old is not None and old.ok and not note.ok:
+            # The watcher: a note saved half-way, emptied for a moment, grown over the size
+            # limit or unreadable keeps its last good state, reported.
             self.stale[rel] = note.problems
             return old
         self.stale.pop(rel, None)
         return note
+
+    def _keep_unreadable(self, walk_problems: list[Problem], notes: dict[str, Note]) -> None:
+        """The watcher: the notes of a folder (or a note) that cannot be read now keep their
+        last good state, reported with the reason, instead of vanishing from the feed."""
+        for problem in walk_problems:
+            if problem.code not in ("unreadable-folder", "unreadable"):
+                continue
+            prefix = "" if problem.path == "." else problem.path + "/"
+            for path, old in self._notes.items():
+                if path not in notes and (path == problem.path or path.startswith(prefix)):
+                    notes[path] = old
+                    self.stale[path] = (problem,)
 
     def refresh_changed(self, files: Iterable[str], folders: Iterable[str] = ()) -> bool:
         """``refresh()`` for the watcher, which knows what changed: only these files, and
@@ -1025,8 +1040,10 @@ class NoteIndex:
                                digest_size=20).hexdigest()
 
     def _problems(self) -> list[Problem]:
-        stale = [p for problems in self.stale.values() for p in problems]
-        return self.config_problems + self._walk_problems + stale
+        walked = set(self._walk_problems)
+        stale = dict.fromkeys(p for problems in self.stale.values() for p in problems
+                              if p not in walked)  # a folder's problem once, not per note
+        return self.config_problems + self._walk_problems + list(stale)
 
 
 def _state_digest(entries: Iterable[tuple[str, int, int]], problems: Iterable[Problem | None]

@@ -23,6 +23,7 @@ from typing import Any
 
 from .atomic import write_atomic
 from .config import CONFIG_NAME, load_config
+from .errors import VaultnetzError
 from .feed import EventStore, KeyMemo, build_calendar
 from .index import NoteIndex, Vault
 from .model import Problem, Schedule
@@ -103,6 +104,7 @@ class FeedService:
         self.key_memo: KeyMemo = {}
         self.rebuilds = 0
         self._reported: set[Problem] = set()
+        self.root_missing = False  # the vault's folder is gone or unreadable: feed kept
         self._new_index()
 
     def _new_index(self) -> None:
@@ -116,16 +118,55 @@ class FeedService:
         self.index = NoteIndex(self.root, keep_last_good=True, ignore=ignore, memoize=True,
                                jobs=self.jobs)
 
-    def rebuild(self, changed: set[str] | None = None, folders: set[str] | None = None
-                ) -> Snapshot:
+    def root_readable(self) -> bool:
+        """Whether the vault's folder is there and can be listed."""
+        return self.root_identity() is not None
+
+    def root_identity(self) -> tuple[int, int] | None:
+        """The vault folder's (device, inode) when it is there and can be listed, else None:
+        another folder moved into its place has another identity."""
+        try:
+            with os.scandir(self.root):
+                pass
+            st = os.stat(self.root)
+        except OSError:
+            return None
+        return st.st_dev, st.st_ino
+
+    def _vault_gone(self) -> Snapshot:
+        """The vault's folder went away (moved, deleted, unmounted, unreadable): keep the
+        last good feed — an empty one would make every subscribed calendar delete its
+        reminders — and say so once. The watcher looks for its return."""
+        if not self.root_missing:
+            self.root_missing = True
+            kept = self.snapshot.feed.count(b"BEGIN:VEVENT") if self.snapshot else 0
+            log.warning("the vault %s is gone or cannot be read; keeping the last good feed "
+                        "(%d events) until it is back", self.root, kept)
+        if self.snapshot is None:
+            raise VaultnetzError(f"the vault {str(self.root)!r} is gone or cannot be read",
+                                 "check that the folder is there and readable")
+        return self.snapshot
+
+    def rebuild(self, changed: set[str] | None = None, folders: set[str] | None = None,
+                *, rescan: bool = False) -> Snapshot:
         """Refresh what changed, reschedule for today, publish when anything differs.
 
         ``changed``: the paths the watcher saw change (files, or folders created, moved
         or deleted); ``folders``: folders whose entries changed. With neither, the
-        whole vault is walked (at start, and at midnight).
+        whole vault is walked (at start, and at midnight). ``rescan``: read every note
+        afresh (at midnight, and when the vault's folder is back after going away).
         """
         with self._lock:
+            if not self.root_readable():
+                return self._vault_gone()
             changed = changed or set()
+            if self.root_missing:
+                log.info("the vault %s is back; reading it again", self.root)
+                self.root_missing = False
+                rescan = True
+            if rescan:
+                changed = {CONFIG_NAME}  # a new index: everything is read again
+                folders = set()
             if CONFIG_NAME in changed:
                 self._new_index()
                 self.events = {}
@@ -137,6 +178,8 @@ class FeedService:
             else:
                 self.index.refresh()
             full = not (changed or folders) or CONFIG_NAME in changed
+            if not self.root_readable():  # it went away while being read: a partial read
+                return self._vault_gone()
             vault = self.index.vault()
             now = self.clock()
             plan = schedule(vault.contacts, now.date(), vault.config, self.schedule_memo)
@@ -158,11 +201,10 @@ class FeedService:
                 target.parent.mkdir(parents=True, exist_ok=True)
                 if write_atomic(target, agenda_text(vault, plan).encode("utf-8")):
                     log.info("wrote agenda note %s", self.agenda)
-            for problems in self.index.stale.values():
-                for problem in problems:
-                    if problem not in self._reported:
-                        log.warning("%s (keeping its last good state)", problem.format())
-            self._reported = {p for ps in self.index.stale.values() for p in ps}
+            stale = {p for ps in self.index.stale.values() for p in ps}
+            for problem in sorted(stale - self._reported, key=lambda p: (p.path, p.code)):
+                log.warning("%s (keeping its last good state)", problem.format())
+            self._reported = stale
             self.snapshot = Snapshot(feed, etag, modified, plan.today, vault, plan)
             self.rebuilds += 1
             if full and self.freeze_gc:
@@ -202,6 +244,9 @@ class FeedService:
         return rel == CONFIG_NAME or rel.lower().endswith(".md") or "." not in parts[-1]
 
 
+ROOT_POLL = 0.5  # seconds between looks at the vault's own folder (gone? back?)
+
+
 def seconds_until_midnight(now: datetime) -> float:
     midnight = datetime.combine(now.date() + timedelta(days=1), datetime.min.time(),
                                 tzinfo=now.tzinfo)
@@ -226,6 +271,7 @@ class Watcher:
         self._pending_folders: set[str] = set()
         self._pending_lock = threading.Lock()
         self._observer: Any = None
+        self._root_identity: tuple[int, int] | None = None
         self._thread = threading.Thread(target=self._loop, name="vaultnetz-rebuild", daemon=True)
 
     def notify(self, rel_path: str, *, folder: bool = False) -> None:
@@ -238,6 +284,19 @@ class Watcher:
         self._wake.set()
 
     def start(self) -> None:
+        self._root_identity = self.service.root_identity()
+        self._observer = self._new_observer()
+        self._thread.start()
+
+    def _restart_observer(self) -> None:
+        old, self._observer = self._observer, None
+        if old is not None:
+            with contextlib.suppress(Exception):  # its folder went away under it
+                old.stop()  # a daemon thread: it ends by itself, no need to wait for it
+        with contextlib.suppress(OSError):
+            self._observer = self._new_observer()
+
+    def _new_observer(self) -> Any:
         from watchdog.events import FileSystemEvent, FileSystemEventHandler
         from watchdog.observers import Observer
 
@@ -266,8 +325,7 @@ class Watcher:
         observer.schedule(Handler(), root, recursive=True)
         observer.daemon = True
         observer.start()
-        self._observer = observer
-        self._thread.start()
+        return observer
 
     def stop(self) -> None:
         self._stop.set()
@@ -291,11 +349,30 @@ class Watcher:
 
     def _loop(self) -> None:
         while not self._stop.is_set():
-            woke = self._wake.wait(seconds_until_midnight(self.service.clock()))
+            until_midnight = seconds_until_midnight(self.service.clock())
+            woke = self._wake.wait(min(until_midnight, ROOT_POLL))
             if self._stop.is_set():
                 return
             changed: set[str] = set()
             folders: set[str] = set()
+            rescan = False
+            # No event says reliably that the vault's own folder was moved, deleted or made
+            # unreadable: look at it on every wake-up, and every ROOT_POLL seconds.
+            identity = self.service.root_identity()
+            if identity != self._root_identity:
+                self._root_identity = identity
+                if identity is not None:
+                    # Back (moved back, remounted, made readable), or another folder in its
+                    # place: watch the folder that is there now, and read it all again.
+                    self._restart_observer()
+                    rescan = True
+                # Gone: the rebuild keeps the last good feed and says so, once.
+            elif not woke:
+                snapshot = self.service.snapshot
+                new_day = snapshot is None or self.service.clock().date() != snapshot.today
+                if identity is None or not new_day:
+                    continue  # still gone, or nothing happened
+                rescan = True  # a new day: a full rescan repairs anything missed
             if woke:
                 # Debounce: wait until the burst is quiet, but never longer than max_delay.
                 deadline = self.timer() + self.max_delay
@@ -308,7 +385,7 @@ class Watcher:
                 self._add_pending(changed, folders)
                 self._wake.clear()
             try:
-                snapshot = self.service.rebuild(changed, folders)
+                snapshot = self.service.rebuild(changed, folders, rescan=rescan)
             except Exception:  # keep serving the last good snapshot
                 log.exception("rebuild failed; keeping the last good feed")
                 continue

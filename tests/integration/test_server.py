@@ -14,6 +14,7 @@ import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import UTC
 from pathlib import Path
 
 import icalendar
@@ -321,3 +322,92 @@ def test_no_directory_listing(server: Server) -> None:
         status, _, body = server.request(path)
         assert status == 404, path
         assert body == b"Not Found\n"
+
+
+def _events(server: Server) -> int:
+    status, _, body = server.request(server.feed())
+    assert status == 200
+    return body.count(b"BEGIN:VEVENT")
+
+
+def test_moving_the_vault_away_and_back_never_serves_a_worse_feed(
+    server: Server, vault: Path, tmp_path: Path
+) -> None:
+    full = _events(server)
+    assert full == 3
+    away = tmp_path / "moved-away"
+    for _ in range(2):
+        vault.rename(away)
+        deadline = time.monotonic() + 3
+        while time.monotonic() < deadline:  # the watcher sees it; the feed stays whole
+            assert _events(server) == full
+            time.sleep(0.05)
+        away.rename(vault)
+        deadline = time.monotonic() + 5
+        while _events(server) != full:
+            assert time.monotonic() < deadline, "the feed did not come back"
+            time.sleep(0.05)
+        # Back and watched again: an edit shows as before.
+        note = vault / "People" / "Dora.md"
+        note.write_text(contact_note("last_contact: 2026-09-01"))
+        deadline = time.monotonic() + 5
+        while _events(server) != full + 1:
+            assert time.monotonic() < deadline, "edits after the return are not seen"
+            time.sleep(0.05)
+        note.unlink()
+        while _events(server) != full:
+            assert time.monotonic() < deadline + 5
+            time.sleep(0.05)
+    text = server.log.read_text()
+    assert text.count("is gone or cannot be read") == 2  # once each time, not per event
+    assert text.count("is back; reading it again") == 2
+
+
+def test_an_unreadable_folder_keeps_its_contacts(vault: Path, tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """In process: the folder's contacts keep their last good state, with one log line."""
+    import logging
+    from datetime import datetime
+
+    from vaultnetz.watch import FeedService
+
+    service = FeedService(vault, lambda: datetime(2026, 11, 23, 12, tzinfo=UTC))
+    before = service.rebuild().feed
+    real_scandir = os.scandir
+
+    def locked(path: object = ".") -> object:
+        if str(path).endswith("People"):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_scandir(path)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "scandir", locked)
+    records: list[str] = []
+    handler = logging.Handler()
+    handler.emit = lambda record: records.append(record.getMessage())  # type: ignore[method-assign]
+    logging.getLogger("vaultnetz").addHandler(handler)
+    try:
+        kept = service.rebuild()
+        assert kept.feed.count(b"BEGIN:VEVENT") == before.count(b"BEGIN:VEVENT") == 3
+        service.rebuild()
+        assert sum("cannot read folder" in r for r in records) == 1
+        monkeypatch.setattr(os, "scandir", real_scandir)
+        assert service.rebuild().feed == before
+        assert not service.index.stale
+    finally:
+        logging.getLogger("vaultnetz").removeHandler(handler)
+
+
+def test_a_note_over_the_size_limit_keeps_its_last_good_state(make_vault) -> None:
+    from datetime import datetime
+
+    from vaultnetz.watch import FeedService
+
+    root = make_vault({"vaultnetz.toml": "max_note_size = 400\n",
+                       "People/Anna.md": contact_note("last_contact: 2026-10-01")})
+    service = FeedService(root, lambda: datetime(2026, 11, 23, 12, tzinfo=UTC))
+    before = service.rebuild().feed
+    note = root / "People" / "Anna.md"
+    note.write_text(note.read_text() + "x" * 500)
+    after = service.rebuild({"People/Anna.md"})
+    assert after.feed == before
+    assert [p.code for p in service.index.stale["People/Anna.md"]] == ["too-large"]

@@ -220,3 +220,26 @@ def test_incremental_rebuilds_equal_a_full_build(vault: Path) -> None:
         changed = {"vaultnetz.toml"} if i == len(steps) - 1 else set()  # the memos are used
         snapshot = service.rebuild(changed)
         assert snapshot.feed == fresh_feed(vault, now), i
+
+
+def test_a_new_day_rescans_every_note_and_repairs_a_missed_change(vault: Path) -> None:
+    clock = FakeClock(datetime(2026, 11, 23, 23, 59, 59, 700_000, tzinfo=TZ))
+    service = FeedService(vault, clock)
+    service.rebuild()
+    note = vault / "People" / "Anna.md"
+    st = note.stat()
+    # A change no event and no stat shows: same size, same mtime (as some sync tools do).
+    note.write_text(note.read_text().replace("2026-10-01", "2026-10-02"))
+    os.utime(note, ns=(st.st_atime_ns, st.st_mtime_ns))
+    service.rebuild()  # a walk compares sizes and mtimes: it cannot see this change
+    anna = next(c for c in service.snapshot.vault.contacts if c.path == "People/Anna.md")
+    assert anna.last_contact_field is not None and anna.last_contact_field.day == 1  # missed
+    watcher = Watcher(service, time.monotonic)
+    watcher.start()
+    try:
+        clock.now = datetime(2026, 11, 24, 0, 0, 1, tzinfo=TZ)
+        wait_for(lambda: service.snapshot.today.isoformat() == "2026-11-24", timeout=5)
+        anna = next(c for c in service.snapshot.vault.contacts if c.path == "People/Anna.md")
+        assert anna.last_contact_field is not None and anna.last_contact_field.day == 2
+    finally:
+        watcher.stop()
