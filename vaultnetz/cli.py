@@ -906,10 +906,11 @@ def serve(state: State, host: str, port: int, token: str | None, behind_proxy: b
     watcher.start()
 
     def ready(bound_host: str, bound_port: int) -> None:
+        # The token once, in the page's address (under systemd this goes to the journal):
+        # the page shows the feed's and the subscribe addresses.
         shown = f"[{bound_host}]" if ":" in bound_host else bound_host
-        base = f"http://{shown}:{bound_port}/{token}/"
-        click.echo(f"serving {state.root}\n  page: {base}\n  feed: {base}vaultnetz.ics\n"
-                   f"  subscribe: webcal://{shown}:{bound_port}/{token}/vaultnetz.ics", err=True)
+        click.echo(f"serving {state.root}\n  page: http://{shown}:{bound_port}/{token}/ "
+                   "(feed and subscribe links there; keep the address secret)", err=True)
 
     try:
         run_server(FeedApp(service, token), host, port, on_ready=ready,

@@ -210,3 +210,13 @@ def review_json(item: ReviewItem) -> dict[str, Any]:
 
 def problem_json(problem: Problem) -> dict[str, Any]:
     return problem.as_json()
+
+
+def printable(text: str) -> str:
+    """``text`` for a log line or a terminal: control characters (a forged line break, a
+    terminal escape) and backslashes escaped."""
+    if text.isprintable() and "\\" not in text:
+        return text
+    return "".join(c if c.isprintable() and c != "\\" else
+                   ("\\\\" if c == "\\" else f"\\x{ord(c):02x}" if ord(c) < 256
+                    else f"\\u{ord(c):04x}") for c in text)

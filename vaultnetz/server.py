@@ -7,12 +7,15 @@ is a plain 404; the token is compared in constant time and never logged.
 
 from __future__ import annotations
 
+import functools
 import hmac
 import html
 import io
 import logging
 import os
 import secrets
+import stat
+import string
 from collections.abc import Callable, Iterable
 from datetime import UTC
 from email.utils import format_datetime, parsedate_to_datetime
@@ -21,7 +24,7 @@ from typing import Any
 from urllib.parse import quote
 
 from .errors import InvalidValue
-from .report import why_now
+from .report import printable, why_now
 from .watch import FeedService, Snapshot
 
 log = logging.getLogger("vaultnetz.server")
@@ -30,16 +33,26 @@ StartResponse = Callable[..., Any]
 MIN_TOKEN_LENGTH = 32
 
 
+_TOKEN_CHARACTERS = frozenset(string.ascii_letters + string.digits + "-_")
+
+
 def load_or_create_token(config_dir: Path) -> str:
-    """The token kept in the user config folder (mode 0600), created once."""
+    """The token kept in the user config folder (folder 0700, file 0600), created once.
+
+    A folder or file that others may read is a warning (logged): the token is the
+    only secret between the feed and anyone who can reach the port.
+    """
     path = config_dir / "token"
     try:
         token = path.read_text(encoding="utf-8").strip()
-        if len(token) >= MIN_TOKEN_LENGTH:
+        if len(token) >= MIN_TOKEN_LENGTH and set(token) <= _TOKEN_CHARACTERS:
+            _warn_if_open(config_dir, 0o700)
+            _warn_if_open(path, 0o600)
             return token
     except FileNotFoundError:
         pass
-    config_dir.mkdir(parents=True, exist_ok=True)
+    config_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    _warn_if_open(config_dir, 0o700)
     token = secrets.token_urlsafe(32)  # 32 random bytes
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
@@ -48,12 +61,19 @@ def load_or_create_token(config_dir: Path) -> str:
     return token
 
 
+def _warn_if_open(path: Path, wanted: int) -> None:
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if mode & ~wanted & 0o077:
+        log.warning("%s can be read by other users (mode %04o): anyone who reads the token "
+                    "can read your feed; run: chmod %o %s", path, mode, wanted, path)
+
+
 def check_token(token: str) -> str:
     token = token.strip()
-    if len(token) < MIN_TOKEN_LENGTH or not all(c.isalnum() or c in "-_" for c in token):
+    if len(token) < MIN_TOKEN_LENGTH or not set(token) <= _TOKEN_CHARACTERS:
         raise InvalidValue(
-            f"the token must be at least {MIN_TOKEN_LENGTH} characters of letters, digits, "
-            "'-' and '_'", "leave --token out to use a generated one")
+            f"the token must be at least {MIN_TOKEN_LENGTH} characters of the ASCII letters, "
+            "digits, '-' and '_' (it stands in URLs)", "leave --token out to use a generated one")
     return token
 
 
@@ -62,16 +82,28 @@ class FeedApp:
 
     def __init__(self, service: FeedService, token: str) -> None:
         self.service = service
-        self.token = token.encode("utf-8")
+        self.token = token.encode("ascii")
+        self._pages: tuple[Snapshot, tuple[object, ...], bytes] | None = None
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         status, headers, body = self.handle(environ)
         method = environ.get("REQUEST_METHOD", "GET")
         path = environ.get("PATH_INFO", "")
         shown = path.replace(self.token.decode(), "<token>", 1)
-        log.info("%s %s %s", method, shown, status.split()[0])
+        log.info("%s %s %s", printable(method), printable(shown), status.split()[0])
         start_response(status, headers)
         return [] if method == "HEAD" else [body]
+
+    def _page(self, snapshot: Snapshot, environ: dict[str, Any]) -> bytes:
+        """The page, made once per snapshot and address (it costs milliseconds: QR code)."""
+        key = (environ.get("HTTP_HOST"), environ.get("SERVER_NAME"),
+               environ.get("SERVER_PORT"), environ.get("wsgi.url_scheme"))
+        cached = self._pages
+        if cached is not None and cached[0] is snapshot and cached[1] == key:
+            return cached[2]
+        body = page(snapshot, environ, self.token.decode(), self.service)
+        self._pages = (snapshot, key, body)
+        return body
 
     def handle(self, environ: dict[str, Any]) -> tuple[str, list[tuple[str, str]], bytes]:
         # PATH_INFO is already %-decoded by the server, as latin-1 text of the raw bytes.
@@ -98,7 +130,7 @@ class FeedApp:
             return _plain("503 Service Unavailable", b"The feed is being built; retry.\n")
         kind, tag = route
         if kind == "page":
-            body = page(snapshot, environ, self.token.decode(), self.service)
+            body = self._page(snapshot, environ)
             return "200 OK", [("Content-Type", "text/html; charset=utf-8"),
                               ("Content-Length", str(len(body))),
                               ("Cache-Control", "private, no-store"),
@@ -150,6 +182,7 @@ def _plain(status: str, body: bytes) -> tuple[str, list[tuple[str, str]], bytes]
                     ("Cache-Control", "no-store")], body
 
 
+@functools.lru_cache(maxsize=16)
 def _qr_svg(text: str) -> str:
     """The subscribe link as an inline SVG QR code (scanned by a phone's camera)."""
     import qrcode
@@ -242,9 +275,9 @@ def serve(app: FeedApp, host: str, port: int, *, on_ready: Callable[[str, int], 
         host=host,
         port=port,
         threads=8,
-        channel_timeout=30,
-        cleanup_interval=10,
-        connection_limit=100,
+        channel_timeout=IDLE_TIMEOUT,
+        cleanup_interval=1,
+        connection_limit=CONNECTION_LIMIT,
         max_request_header_size=16 * 1024,
         max_request_body_size=16 * 1024,
         expose_tracebacks=False,
@@ -252,6 +285,42 @@ def serve(app: FeedApp, host: str, port: int, *, on_ready: Callable[[str, int], 
         asyncore_use_poll=True,
         **proxy,
     )
+    _bound_requests(server)
     bound_host, bound_port = server.socket.getsockname()[:2]
     on_ready(str(bound_host), int(bound_port))
     server.run()
+
+
+# Slow clients: waitress closes a connection idle for IDLE_TIMEOUT seconds, but one that
+# sends a header line now and then is never idle. A request must also arrive whole within
+# REQUEST_DEADLINE seconds of its first byte. Many slow connections cannot lock others out
+# either: the limit is far above what one person's calendars open.
+IDLE_TIMEOUT = 15
+REQUEST_DEADLINE = 10
+CONNECTION_LIMIT = 500
+
+
+def _bound_requests(server: Any) -> None:
+    """Give ``server`` (waitress) the request deadline: its channels note when a request
+    began (by waitress's own clock), and its maintenance closes those too slow to arrive."""
+    from waitress.channel import HTTPChannel
+
+    class Channel(HTTPChannel):  # type: ignore[misc]
+        request_began = 0.0
+
+        def received(self, data: bytes) -> bool:
+            if self.request is None:
+                self.request_began = self.last_activity  # set by waitress just before
+            return bool(super().received(data))
+
+    maintenance = server.maintenance
+
+    def bounded(now: float) -> None:
+        maintenance(now)
+        for channel in list(server.active_channels.values()):
+            if (channel.request is not None and not channel.requests
+                    and now - getattr(channel, "request_began", now) > REQUEST_DEADLINE):
+                channel.will_close = True
+
+    server.channel_class = Channel
+    server.maintenance = bounded

@@ -65,15 +65,15 @@ def start(vault: Path, tmp_path: Path, *args: str, env_extra: dict[str, str] | N
         stdout=subprocess.DEVNULL, stderr=open(log, "wb"), env=env)  # noqa: SIM115
     # Ready when the server has printed its URLs (it listens a moment before that).
     deadline = time.monotonic() + 20
-    while "feed: http" not in log.read_text():
+    while "page: http" not in log.read_text():
         if process.poll() is not None:
             raise AssertionError(f"serve exited: {log.read_text()}")
         assert time.monotonic() < deadline, f"serve did not start: {log.read_text()}"
         time.sleep(0.05)
     with socket.create_connection(("127.0.0.1", port), timeout=5):
         pass
-    token = next(line.split("/")[-2] for line in log.read_text().splitlines()
-                 if "feed: http" in line)
+    token = next(line.split("/")[3] for line in log.read_text().splitlines()
+                 if "page: http" in line)
     return Server(port, process, log, token)
 
 
@@ -411,3 +411,110 @@ def test_a_note_over_the_size_limit_keeps_its_last_good_state(make_vault) -> Non
     after = service.rebuild({"People/Anna.md"})
     assert after.feed == before
     assert [p.code for p in service.index.stale["People/Anna.md"]] == ["too-large"]
+
+
+def test_slow_connections_do_not_lock_out_a_normal_client(server: Server) -> None:
+    """100 slowloris connections, each sending a header line now and then: a normal client
+    is still served within a second, and the server closes them at its request deadline."""
+    from vaultnetz.server import REQUEST_DEADLINE
+
+    slow = []
+    for i in range(100):
+        sock = socket.create_connection(("127.0.0.1", server.port), timeout=5)
+        sock.sendall(f"GET /{TOKEN}/vaultnetz.ics HTTP/1.1\r\nX-Slow-{i}: 1\r\n".encode())
+        slow.append(sock)
+    try:
+        start_time = time.monotonic()
+        closed: set[int] = set()
+        while len(closed) < len(slow):
+            began = time.monotonic()
+            status, _, body = server.request(server.feed())
+            assert status == 200 and body.count(b"BEGIN:VEVENT") == 3
+            assert time.monotonic() - began < 1.0
+            for i, sock in enumerate(slow):  # a header line every second keeps them busy
+                if i in closed:
+                    continue
+                try:
+                    sock.sendall(f"X-More-{i}: 1\r\n".encode())
+                    sock.settimeout(0.001)
+                    if sock.recv(1) == b"":
+                        closed.add(i)
+                except (BlockingIOError, TimeoutError):
+                    pass
+                except OSError:
+                    closed.add(i)
+            assert time.monotonic() - start_time < REQUEST_DEADLINE + 8, len(closed)
+            time.sleep(0.5)
+        assert time.monotonic() - start_time >= REQUEST_DEADLINE - 1
+    finally:
+        for sock in slow:
+            sock.close()
+
+
+def test_request_lines_are_logged_with_control_characters_escaped(server: Server) -> None:
+    server.request("/x%0a02:00:00%20GET%20/forged%20200%1b[31m/vaultnetz.ics")
+    time.sleep(0.2)
+    lines = server.log.read_text().splitlines()
+    assert not any(line.startswith("02:00:00 GET /forged") for line in lines)
+    assert any("\\x0a02:00:00 GET /forged 200\\x1b[31m" in line for line in lines)
+    assert "\x1b" not in server.log.read_text()
+
+
+def test_the_token_is_printed_once_and_its_files_are_private(vault: Path, tmp_path: Path
+                                                              ) -> None:
+    config = tmp_path / "config"
+    config.mkdir(mode=0o755)
+    os.chmod(config, 0o755)
+    (config / "token").write_text("k" * 43 + "\n")
+    os.chmod(config / "token", 0o644)
+    running = start(vault, tmp_path)
+    try:
+        text = running.log.read_text()
+        assert text.count("k" * 43) == 1  # the page's address, once
+        assert f"{config} can be read by other users (mode 0755)" in text
+        assert f"{config / 'token'} can be read by other users (mode 0644)" in text
+    finally:
+        running.process.terminate()
+        running.process.wait(timeout=10)
+    fresh = tmp_path / "fresh"
+    made = start(vault, tmp_path, env_extra={"VAULTNETZ_CONFIG_DIR": str(fresh / "vaultnetz")})
+    try:
+        assert stat.S_IMODE((fresh / "vaultnetz").stat().st_mode) == 0o700
+        assert stat.S_IMODE((fresh / "vaultnetz" / "token").stat().st_mode) == 0o600
+        assert "can be read by other users" not in made.log.read_text()
+    finally:
+        made.process.terminate()
+        made.process.wait(timeout=10)
+
+
+@pytest.mark.parametrize("token", ["ä" * 40, "a" * 39 + "/", "a" * 39 + "%", "a b" * 20])
+def test_only_url_safe_ascii_tokens_are_accepted(token: str) -> None:
+    from vaultnetz.errors import InvalidValue
+    from vaultnetz.server import check_token
+
+    with pytest.raises(InvalidValue, match="ASCII"):
+        check_token(token)
+
+
+def test_the_page_is_made_once_per_snapshot(vault: Path, monkeypatch: pytest.MonkeyPatch
+                                           ) -> None:
+    from datetime import datetime
+
+    from vaultnetz import server as server_module
+    from vaultnetz.watch import FeedService
+
+    service = FeedService(vault, lambda: datetime(2026, 11, 23, 12, tzinfo=UTC))
+    service.rebuild()
+    app = server_module.FeedApp(service, TOKEN)
+    made = []
+    real_page = server_module.page
+    monkeypatch.setattr(server_module, "page", lambda *a: made.append(1) or real_page(*a))
+    environ = {"PATH_INFO": f"/{TOKEN}/", "REQUEST_METHOD": "GET", "HTTP_HOST": "h:1",
+               "wsgi.url_scheme": "http"}
+    first = app.handle(environ)
+    assert app.handle(environ) == first and len(made) == 1
+    service.rebuild({"People/Anna.md"})
+    (vault / "People" / "Anna.md").write_text(contact_note("last_contact: 2026-11-01"))
+    service.rebuild({"People/Anna.md"})
+    app.handle(environ)
+    assert len(made) == 2
