@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -21,6 +21,7 @@ from .errors import InvalidValue, NoteNotWritable
 from .index import Vault
 from .model import Contact
 from .notes import link_key, parse_note
+from .report import control_in
 from .values import parse_cadence, parse_date
 
 Kind = Literal["contact", "attempt", "declined"]
@@ -102,6 +103,7 @@ def log_interaction(
 ) -> WriteResult:
     """Append a Log entry; a real contact that is not in the future moves last_contact on."""
     config = vault.config
+    refuse_controls([("the log text", text)])
     marker = None if kind == "contact" else kind
     entry = log_line(day.isoformat(), text, marker)
 
@@ -202,8 +204,22 @@ def contact_text(new: NewContact, log_heading: str, newline: str = "\n") -> str:
     return newline.join(lines)
 
 
+def refuse_controls(texts: Iterable[tuple[str, str]]) -> None:
+    """Refuse control characters (other than tab) in text that is to be written to a note:
+    they would make it unreadable, or act on the terminal of whoever reads it."""
+    for what, value in texts:
+        found = control_in(value)
+        if found:
+            raise InvalidValue(f"{what} contains a control character ({found}); nothing was "
+                               "written", "remove it (a stray escape sequence or bell?)")
+
+
 def add_contact(vault: Vault, new: NewContact, commit: bool | None = None) -> WriteResult:
     """Create a contact note in the first people folder; never overwrites."""
+    refuse_controls([("the name", new.name), ("--cadence", new.cadence or ""),
+                     ("--city", new.city or ""), ("--met-via", new.met_via or ""),
+                     ("--company", new.company or ""), ("--role", new.role or ""),
+                     *(("--email", e) for e in new.email), *(("--tag", t) for t in new.tags)])
     if new.cadence:
         try:
             parse_cadence(new.cadence)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import os
+import re
 import sys
 import time
 from collections.abc import Callable, Iterable
@@ -34,6 +35,7 @@ from .report import (
     contact_json,
     interaction_text,
     review_json,
+    terminal_safe,
     text,
     why_now,
     work_text,
@@ -117,7 +119,7 @@ class ReadProgress:
 def warn_errors(count: int) -> None:
     if count:
         noun = "problem" if count == 1 else "problems"
-        click.echo(f"warning: {count} {noun} in the vault; the notes concerned were "
+        echo(f"warning: {count} {noun} in the vault; the notes concerned were "
                    "skipped. Run `vaultnetz check` for details.", err=True)
 
 
@@ -130,7 +132,7 @@ class VaultnetzGroup(click.Group):
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
         except VaultnetzError as exc:
-            click.echo(f"Error: {exc}", err=True)
+            echo(f"Error: {exc}", err=True)
             ctx.exit(exc.exit_code)
         except BrokenPipeError:
             # The reader went away (`vaultnetz due | head`): stop quietly.
@@ -139,12 +141,12 @@ class VaultnetzGroup(click.Group):
             ctx.exit(1)
         except OSError as exc:
             where = f"{exc.filename}: " if exc.filename else ""
-            click.echo(f"Error: {where}{exc.strerror or exc}", err=True)
+            echo(f"Error: {where}{exc.strerror or exc}", err=True)
             ctx.exit(1)
         except Exception as exc:
             if os.environ.get("VAULTNETZ_DEBUG"):
                 raise
-            click.echo(f"Error: unexpected {type(exc).__name__}: {exc}. This is a bug in "
+            echo(f"Error: unexpected {type(exc).__name__}: {exc}. This is a bug in "
                        "vaultnetz; rerun with VAULTNETZ_DEBUG=1 and report the output.", err=True)
             ctx.exit(1)
 
@@ -212,10 +214,20 @@ def main(ctx: click.Context, vault_option: str | None, today_option: str | None,
                     today_pinned=bool(today_option), jobs=jobs)
 
 
+def echo(message: str = "", *, err: bool = False, nl: bool = True) -> None:
+    """click.echo, with control characters (from notes, names, paths) shown escaped
+    (``\\x1b``), never sent raw to the terminal."""
+    click.echo(terminal_safe(message), err=err, nl=nl)
+
+
 def _json(data: Any) -> None:
     import json
 
-    click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+    text = json.dumps(data, ensure_ascii=False, indent=2)  # escapes C0 controls itself
+    click.echo(_C1.sub(lambda m: f"\\u{ord(m.group()):04x}", text))
+
+
+_C1 = re.compile("[\x7f-\x9f]")
 
 
 # --------------------------------------------------------------------------- init
@@ -242,9 +254,9 @@ def init(state: State, path: Path | None) -> None:
     }
     for target, content in files.items():
         if create_file_exclusive(target, content.encode("utf-8")):
-            click.echo(f"created {target}")
+            echo(f"created {target}")
         else:
-            click.echo(f"kept    {target} (exists)")
+            echo(f"kept    {target} (exists)")
 
 
 EXAMPLE_CONTACT = """\
@@ -331,8 +343,8 @@ def _print_plan(state: State, check_ins: list[CheckIn], weeks: int, as_json: boo
         return
     for row in rows:
         shown = ", ".join(row["names"][:8]) + (" …" if len(row["names"]) > 8 else "")
-        click.echo(f"week of {row['week']}: {row['count']:>3}  {shown}".rstrip())
-    click.echo(f"later: {later}")
+        echo(f"week of {row['week']}: {row['count']:>3}  {shown}".rstrip())
+    echo(f"later: {later}")
 
 
 def _filter(check_ins: Iterable[CheckIn], tag: str | None) -> list[CheckIn]:
@@ -379,10 +391,10 @@ def due(state: State, within: int | None, all_: bool, tag: str | None, limit: in
         if upcoming:
             message += (f" Next: {upcoming[0].contact.name} on "
                         f"{upcoming[0].due.isoformat()}.")
-        click.echo(message)
+        echo(message)
         return
     for check_in in chosen:
-        click.echo("\n".join(_describe_line(check_in, state)))
+        echo("\n".join(_describe_line(check_in, state)))
 
 
 # --------------------------------------------------------------------------- show
@@ -478,7 +490,7 @@ def show(state: State, name: str, as_json: bool) -> None:
             if item.day > state.today and item.kind == "contact":
                 label = "planned"
             out.append(f"  {item.day.isoformat()}  {label:<8} {interaction_text(item)}  [{where}]")
-    click.echo("\n".join(out))
+    echo("\n".join(out))
 
 
 # --------------------------------------------------------------------------- check
@@ -501,10 +513,10 @@ def check(state: State, as_json: bool) -> None:
         _json([p.as_json() for p in vault.problems])
     else:
         for problem in vault.problems:
-            click.echo(problem.format())
+            echo(problem.format())
         errors = len(vault.errors())
         warnings = len(vault.problems) - errors
-        click.echo(f"{vault.note_count} notes, {len(vault.contacts)} contacts: "
+        echo(f"{vault.note_count} notes, {len(vault.contacts)} contacts: "
                    f"{errors} errors, {warnings} warnings", err=True)
     if vault.errors():
         sys.exit(1)
@@ -533,7 +545,7 @@ def review_command(state: State, as_json: bool) -> None:
         _json([review_json(item) for item in items])
         return
     if not items:
-        click.echo("Nothing to review: no one-sided, declined, long-silent or paused contacts.")
+        echo("Nothing to review: no one-sided, declined, long-silent or paused contacts.")
         return
     titles = {
         "one-sided": "One-sided (reminders stopped: never be pushy)",
@@ -545,11 +557,11 @@ def review_command(state: State, as_json: bool) -> None:
     for item in items:
         if item.category != current:
             if current is not None:
-                click.echo("")
+                echo("")
             current = item.category
-            click.echo(titles[item.category] + ":")
-        click.echo(f"  {item.contact.name}: {item.detail}")
-        click.echo(f"      {item.suggestion}")
+            echo(titles[item.category] + ":")
+        echo(f"  {item.contact.name}: {item.detail}")
+        echo(f"      {item.suggestion}")
 
 
 # --------------------------------------------------------------------------- stats
@@ -587,14 +599,14 @@ def stats(state: State, as_json: bool) -> None:
     if as_json:
         _json(data)
         return
-    click.echo(f"contacts:        {data['contacts']} (active {by_status['active']}, "
+    echo(f"contacts:        {data['contacts']} (active {by_status['active']}, "
                f"paused {by_status['paused']}, archived {by_status['archived']})")
-    click.echo(f"due today:       {data['due_today']}")
-    click.echo(f"due this week:   {data['due_this_week']}")
-    click.echo(f"overdue:         {data['overdue']}")
-    click.echo(f"never contacted: {data['never_contacted']}")
-    click.echo(f"one-sided:       {data['one_sided']}")
-    click.echo(f"problems:        {errors} errors, {data['warnings']} warnings "
+    echo(f"due today:       {data['due_today']}")
+    echo(f"due this week:   {data['due_this_week']}")
+    echo(f"overdue:         {data['overdue']}")
+    echo(f"never contacted: {data['never_contacted']}")
+    echo(f"one-sided:       {data['one_sided']}")
+    echo(f"problems:        {errors} errors, {data['warnings']} warnings "
                f"in {data['notes']} notes")
 
 
@@ -630,7 +642,7 @@ def ics(state: State, output: Path | None, horizon: int | None, tag: str | None)
         return
     changed = write_atomic(output, data)
     count = data.count(b"BEGIN:VEVENT")
-    click.echo(f"{'wrote' if changed else 'unchanged'} {output} ({count} events)", err=True)
+    echo(f"{'wrote' if changed else 'unchanged'} {output} ({count} events)", err=True)
 
 
 # --------------------------------------------------------------------------- writes
@@ -642,11 +654,11 @@ commit_option = click.option(
 
 def _report(result: WriteResult) -> None:
     if not result.changed:
-        click.echo(f"unchanged: {result.summary}")
+        echo(f"unchanged: {result.summary}")
         return
-    click.echo(result.summary)
+    echo(result.summary)
     if result.commit:
-        click.echo(f"committed {result.commit}")
+        echo(f"committed {result.commit}")
 
 
 @main.command()
@@ -784,12 +796,12 @@ def history_command(state: State, name: str) -> None:
     contact = find_contact(vault, name)
     revisions = history(vault.root, contact.path)
     if not revisions:
-        click.echo(f"{contact.path} has no history in git yet.")
+        echo(f"{contact.path} has no history in git yet.")
         return
     for revision in revisions:
-        click.echo(f"{revision.commit}  {revision.day}  {revision.subject}")
+        echo(f"{revision.commit}  {revision.day}  {revision.subject}")
         for line in revision.added_log_lines:
-            click.echo(f"    + {line}")
+            echo(f"    + {line}")
 
 
 # --------------------------------------------------------------------------- cache
@@ -817,7 +829,7 @@ def cache_clear() -> None:
 
     folder = user_cache_dir()
     removed = clear(folder)
-    click.echo(f"removed {removed} cache file(s) from {folder}")
+    echo(f"removed {removed} cache file(s) from {folder}")
 
 
 # --------------------------------------------------------------------------- watch / serve
@@ -863,7 +875,7 @@ def watch(state: State, output: Path | None) -> None:
     service = FeedService(state.root, _clock(state), output=output, freeze_gc=True,
                           jobs=state.jobs)
     snapshot = service.rebuild()
-    click.echo(f"watching {state.root} ({len(snapshot.vault.contacts)} contacts, "
+    echo(f"watching {state.root} ({len(snapshot.vault.contacts)} contacts, "
                f"{snapshot.feed.count(b'BEGIN:VEVENT')} events); Ctrl-C stops", err=True)
     watcher = Watcher(service, time.monotonic)
     watcher.start()
@@ -909,7 +921,7 @@ def serve(state: State, host: str, port: int, token: str | None, behind_proxy: b
         # The token once, in the page's address (under systemd this goes to the journal):
         # the page shows the feed's and the subscribe addresses.
         shown = f"[{bound_host}]" if ":" in bound_host else bound_host
-        click.echo(f"serving {state.root}\n  page: http://{shown}:{bound_port}/{token}/ "
+        echo(f"serving {state.root}\n  page: http://{shown}:{bound_port}/{token}/ "
                    "(feed and subscribe links there; keep the address secret)", err=True)
 
     try:
@@ -976,18 +988,18 @@ def near_command(state: State, city: str, from_text: str | None, to_text: str | 
         return
     when = dates_phrase(start, end, config.language)
     if not rows:
-        click.echo(f"Nobody to ask in {city} ({when}).")
+        echo(f"Nobody to ask in {city} ({when}).")
         return
     noun = "person" if len(rows) == 1 else "people"
-    click.echo(f"{city} ({when}): {len(rows)} {noun} to ask, most due first; "
+    echo(f"{city} ({when}): {len(rows)} {noun} to ask, most due first; "
                "a no is always fine.")
     for (contact, check_in), row in zip(people, rows, strict=True):
-        click.echo("")
+        echo("")
         overdue = f", {check_in.overdue_days} days overdue" if check_in.overdue_days else ""
         context = " · ".join(x for x in (contact.city, contact.met_via) if x)
-        click.echo(f"{contact.name} (due {check_in.original_due.isoformat()}{overdue})"
+        echo(f"{contact.name} (due {check_in.original_due.isoformat()}{overdue})"
                    + (f" · {context}" if context else ""))
-        click.echo(f"  {row['draft']}")
+        echo(f"  {row['draft']}")
 
 
 # --------------------------------------------------------------------------- import / export
@@ -1024,17 +1036,17 @@ def import_command(state: State, source: str, file: Path, dry_run: bool, merge: 
     cadence = vault.config.import_cadence.text
     for rel, person in plan.create:
         detail = ", ".join(x for x in (*person.emails[:1], person.company, person.city) if x)
-        click.echo(f"{'would create' if dry_run else 'create'} {rel}"
+        echo(f"{'would create' if dry_run else 'create'} {rel}"
                    + (f"  ({detail})" if detail else ""))
     for contact, person, how, fields in plan.matched:
         extra = ""
         if merge and fields:
             extra = f"; {'would add' if dry_run else 'add'} " + ", ".join(fields)
-        click.echo(f"matched {contact.path} ({how}: {person.name}){extra}")
+        echo(f"matched {contact.path} ({how}: {person.name}){extra}")
     for name in plan.skipped:
-        click.echo(f"skipped {name!r} (no usable name)")
+        echo(f"skipped {name!r} (no usable name)")
     if dry_run:
-        click.echo(f"dry run: {len(plan.create)} new, {len(plan.matched)} matched, "
+        echo(f"dry run: {len(plan.create)} new, {len(plan.matched)} matched, "
                    f"{len(plan.skipped)} skipped; nothing was written", err=True)
         return
     total = len(plan.create) + (len(plan.matched) if merge else 0)
@@ -1042,7 +1054,7 @@ def import_command(state: State, source: str, file: Path, dry_run: bool, merge: 
     with click.progressbar(length=total, label="importing", file=sys.stderr) if show_bar \
             else _NoBar() as bar:
         result = apply_import(vault, plan, cadence=cadence, merge=merge, progress=bar.update)
-    click.echo(f"{len(result.created)} new, {result.matched} matched"
+    echo(f"{len(result.created)} new, {result.matched} matched"
                + (f" ({len(result.merged)} merged)" if merge else "")
                + f", {len(result.skipped)} skipped", err=True)
 
@@ -1076,7 +1088,7 @@ def export_command(state: State, format_: str, output: Path | None) -> None:
     text = export_vcard(state.vault())
     state.warn_skipped()
     if output is None:
-        click.echo(text, nl=False)
+        echo(text, nl=False)
         return
     write_atomic(output, text.encode("utf-8"))
-    click.echo(f"wrote {output} ({text.count('BEGIN:VCARD')} contacts)", err=True)
+    echo(f"wrote {output} ({text.count('BEGIN:VCARD')} contacts)", err=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -89,6 +89,27 @@ TEMPLATE_NAMES = ("checkin", "checkin_plain", "never", "never_plain", "attempt",
 TEMPLATE_FIELDS = ("first_name", "name", "city", "dates", "last_topic", "met_via")
 
 
+# A placeholder of a draft: {name} (any word between braces, so that {name.attr},
+# {name[0]} or {name:>9} are found and refused), or the doubled braces of a literal one.
+# Braces around spaced text ("{ and }") are text.
+PLACEHOLDER = re.compile(r"\{\{|\}\}|\{([^{}\s]+)\}")
+
+
+def fill_template(template: str, values: Mapping[str, str]) -> str:
+    """``template`` with each {field} replaced by its value; ``{{``/``}}`` are braces.
+
+    Plain substitution, not ``str.format``: a template can reach no attribute, index
+    or width, whatever it says; anything unknown stays as written.
+    """
+    def one(match: re.Match[str]) -> str:
+        token = match.group(0)
+        if match.group(1) is None:
+            return token[0]
+        return values.get(match.group(1), token)
+
+    return PLACEHOLDER.sub(one, template)
+
+
 def _template_table(value: Any) -> dict[str, str]:
     if not isinstance(value, dict):
         raise ValueError("expected a table of draft name = text")
@@ -98,10 +119,15 @@ def _template_table(value: Any) -> dict[str, str]:
             raise ValueError(f"unknown draft {name!r}; known: {', '.join(TEMPLATE_NAMES)}")
         if not isinstance(text, str) or not text.strip():
             raise ValueError(f"draft {name!r} must be text")
-        for field_name in re.findall(r"{(\w*)}", text):
-            if field_name not in TEMPLATE_FIELDS:
-                raise ValueError(f"draft {name!r} uses {{{field_name}}}; known: "
-                                 + ", ".join(f"{{{f}}}" for f in TEMPLATE_FIELDS))
+        for match in PLACEHOLDER.finditer(text):
+            field_name = match.group(1)
+            if field_name is not None and field_name not in TEMPLATE_FIELDS:
+                raise ValueError(
+                    f"draft {name!r} uses {{{field_name}}}; use only "
+                    + ", ".join(f"{{{f}}}" for f in TEMPLATE_FIELDS)
+                    + ", as written: no attributes, indexes, conversions or widths")
+        if any((ord(c) < 32 and c not in "\t\n") or ord(c) == 127 for c in text):
+            raise ValueError(f"draft {name!r} contains a control character")
         out[name] = text
     return out
 

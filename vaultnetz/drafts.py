@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from .config import Config
+from .config import Config, fill_template
 from .model import CheckIn, Contact, Standing
 
 DEFAULTS: dict[str, dict[str, str]] = {
@@ -125,7 +125,7 @@ def render(name: str, contact: Contact, config: Config, **values: str) -> str:
         "met_via": contact.met_via,
         **values,
     }
-    text = " ".join(template.format_map(fields).split())
+    text = " ".join(fill_template(template, fields).split())
     return _SPACE_BEFORE_PUNCTUATION.sub(r"\1", text)  # an empty {dates}: "in Köln ." → "."
 
 

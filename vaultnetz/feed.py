@@ -20,7 +20,7 @@ from .drafts import dates_phrase, draft_for_check_in, trip_draft
 from .errors import ConfigError
 from .index import NoteIndex, Progress, Vault, open_cache
 from .model import Birthday, CheckIn, Contact, Schedule
-from .report import interaction_text, text, why_now, work_text
+from .report import interaction_text, strip_controls, text, why_now, work_text
 from .schedule import gets_birthday, schedule
 from .trips import Trip, near
 from .version import __version__
@@ -53,10 +53,13 @@ def _categories(contact: Contact) -> list[str]:
 def escape_text(value: str) -> str:
     """A TEXT value escaped as RFC 5545 3.3.11 says (and icalendar 7 writes it).
 
-    Unlike icalendar, a literal backslash followed by N stays what the user wrote.
+    Unlike icalendar, a literal backslash followed by N stays what the user wrote, and
+    control characters other than tab are dropped.
     """
+    value = value.replace("\r\n", "\n").replace("\r", "\n")
+    value = strip_controls(value)  # RFC 5545 allows none but tab in TEXT
     return (value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
-            .replace("\r\n", "\\n").replace("\n", "\\n").replace("\r", "\\n"))
+            .replace("\n", "\\n"))
 
 
 def _ical_date(day: date) -> str:

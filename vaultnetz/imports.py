@@ -25,6 +25,7 @@ from .feed import obsidian_url
 from .index import Vault
 from .model import Birthday, Contact
 from .notes import link_key, parse_note
+from .report import strip_controls
 from .values import parse_birthday
 
 SOURCES = ("linkedin", "google", "vcard")
@@ -410,7 +411,8 @@ def note_text(person: Person, cadence: str, log_heading: str) -> str:
     if person.note:
         lines += [person.note.replace("\r\n", "\n").strip(), ""]
     lines += [f"## {log_heading}", ""]
-    return "\n".join(lines)
+    # A card's text is not typed here: control characters in it are dropped, never written.
+    return strip_controls("\n".join(lines))
 
 
 @dataclass(frozen=True)
@@ -448,7 +450,8 @@ def apply_import(vault: Vault, plan: Plan, *, cadence: str, merge: bool,
             def change(data: bytes, fields: list[str] = fields,
                        missing: dict[str, str] = missing) -> bytes:
                 for key in fields:
-                    data = set_front_matter(data, vault.config.key(key), missing[key],
+                    data = set_front_matter(data, vault.config.key(key),
+                                            strip_controls(missing[key]),
                                             log_heading=vault.config.log_heading)
                 return data
 

@@ -5,6 +5,7 @@ Shared by the CLI and the feed so both explain a check-in the same way.
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Any
 
@@ -220,3 +221,25 @@ def printable(text: str) -> str:
     return "".join(c if c.isprintable() and c != "\\" else
                    ("\\\\" if c == "\\" else f"\\x{ord(c):02x}" if ord(c) < 256
                     else f"\\u{ord(c):04x}") for c in text)
+
+
+# C0 and C1 control characters and DEL, except tab and line feed: what a terminal acts on
+# (ESC sequences, BEL, a carriage return that overwrites a line) and RFC 5545 forbids.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def terminal_safe(text: str) -> str:
+    """``text`` for the terminal: control characters shown as ``\\x1b``, never sent raw."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
+def strip_controls(text: str) -> str:
+    """``text`` without control characters (tab and line feed stay): for the feed, the
+    page and the agenda note."""
+    return _CONTROL.sub("", text)
+
+
+def control_in(text: str) -> str | None:
+    """The first control character in ``text`` other than tab, as ``U+001B``, or None."""
+    match = _CONTROL.search(text.replace("\n", " "))
+    return f"U+{ord(match.group()):04X}" if match else None

@@ -24,7 +24,7 @@ from typing import Any
 from urllib.parse import quote
 
 from .errors import InvalidValue
-from .report import printable, why_now
+from .report import printable, strip_controls, why_now
 from .watch import FeedService, Snapshot
 
 log = logging.getLogger("vaultnetz.server")
@@ -195,6 +195,11 @@ def _qr_svg(text: str) -> str:
     return svg[svg.index("<svg"):]
 
 
+def _h(text: str) -> str:
+    """Text from notes for the page: HTML-escaped, without control characters."""
+    return html.escape(strip_controls(text))
+
+
 def page(snapshot: Snapshot, environ: dict[str, Any], token: str, service: FeedService) -> bytes:
     """The page to subscribe from, with today's and this week's check-ins."""
     host = environ.get("HTTP_HOST") or f"{environ.get('SERVER_NAME')}:{environ.get('SERVER_PORT')}"
@@ -210,9 +215,9 @@ def page(snapshot: Snapshot, environ: dict[str, Any], token: str, service: FeedS
     def items(check_ins: Iterable[Any]) -> str:
         rows = []
         for c in check_ins:
-            rows.append(f"<li><strong>{html.escape(c.contact.name)}</strong> "
+            rows.append(f"<li><strong>{_h(c.contact.name)}</strong> "
                         f"<span class=d>{c.due.isoformat()}</span><br>"
-                        f"<small>{html.escape(why_now(c, config))}</small></li>")
+                        f"<small>{_h(why_now(c, config))}</small></li>")
         return "\n".join(rows) or "<li>Nothing due.</li>"
 
     todays = [c for c in plan.check_ins if c.due == today]
@@ -220,7 +225,7 @@ def page(snapshot: Snapshot, environ: dict[str, Any], token: str, service: FeedS
     tags = sorted({t for c in vault.contacts for t in c.tags if t.casefold() != "person"},
                   key=str.casefold)
     tag_links = " ".join(
-        f'<a href="/{token}/tag/{quote(t)}.ics">{html.escape(t)}</a>' for t in tags)
+        f'<a href="/{token}/tag/{quote(t)}.ics">{_h(t)}</a>' for t in tags)
     problems = len(vault.errors())
     warning = (f"<p class=warn>{problems} notes have errors and are skipped or kept at their "
                "last good state; run <code>vaultnetz check</code>.</p>") if problems else ""
@@ -228,7 +233,7 @@ def page(snapshot: Snapshot, environ: dict[str, Any], token: str, service: FeedS
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="robots" content="noindex">
-<title>{html.escape(config.calendar_name)}</title>
+<title>{_h(config.calendar_name)}</title>
 <style>
 body{{font-family:system-ui,sans-serif;max-width:46rem;margin:2rem auto;padding:0 1rem;
 color:#222;line-height:1.45}}
@@ -236,17 +241,17 @@ h1{{font-size:1.5rem}} li{{margin:.4rem 0}} .d{{color:#666}} .warn{{color:#a40}}
 .sub a{{display:inline-block;margin:.2rem .6rem .2rem 0}} svg{{width:11rem;height:11rem}}
 code{{background:#f3f3f3;padding:0 .2rem}}
 </style></head><body>
-<h1>{html.escape(config.calendar_name)}</h1>
+<h1>{_h(config.calendar_name)}</h1>
 <p>{len(plan.check_ins)} check-ins scheduled for {len(vault.contacts)} contacts;
 today is {today.isoformat()}.</p>
 {warning}
 <h2>Today</h2><ul>{items(todays)}</ul>
 <h2>This week</h2><ul>{items(week)}</ul>
 <h2>Subscribe</h2>
-<p class=sub><a href="{html.escape(webcal)}">webcal:// (Apple Calendar, Thunderbird)</a>
-<a href="{html.escape(https_url)}">https:// (behind a proxy)</a>
-<a href="{html.escape(http_url)}">{html.escape(scheme)}:// (this address)</a></p>
-<p>Feed address: <code>{html.escape(http_url)}</code></p>
+<p class=sub><a href="{_h(webcal)}">webcal:// (Apple Calendar, Thunderbird)</a>
+<a href="{_h(https_url)}">https:// (behind a proxy)</a>
+<a href="{_h(http_url)}">{_h(scheme)}:// (this address)</a></p>
+<p>Feed address: <code>{_h(http_url)}</code></p>
 <p>On a phone, scan:</p>
 {_qr_svg(webcal)}
 <p>Per tag: {tag_links or "no tags yet"}</p>

@@ -28,7 +28,7 @@ from .feed import EventStore, KeyMemo, build_calendar
 from .index import NoteIndex, Vault
 from .model import Problem, Schedule
 from .notes import is_ignored_name
-from .report import why_now
+from .report import strip_controls, why_now
 from .schedule import Memo as ScheduleMemo
 from .schedule import schedule
 
@@ -82,7 +82,7 @@ def agenda_text(vault: Vault, plan: Schedule) -> str:
         lines += ["", "## One-sided (reminders stopped)", ""]
         lines += [f"- {link(c.path, c.name)}: {len(plan.standings[c.path].open_attempts)} "
                   "unanswered attempts; let go, or try once more later" for c in one_sided]
-    return "\n".join(lines) + "\n"
+    return strip_controls("\n".join(lines)) + "\n"  # a note: no control characters
 
 
 class FeedService:
