@@ -204,6 +204,14 @@ def contact_text(new: NewContact, log_heading: str, newline: str = "\n") -> str:
     return newline.join(lines)
 
 
+def new_contact_folder(vault: Vault) -> str:
+    """Where `add` and `import` create notes: the first people folder."""
+    if not vault.config.people_folders:
+        raise InvalidValue("people_folders is empty, so there is no folder for new contacts",
+                           'set people_folders = ["People"] in vaultnetz.toml')
+    return vault.config.people_folders[0]
+
+
 def refuse_controls(texts: Iterable[tuple[str, str]]) -> None:
     """Refuse control characters (other than tab) in text that is to be written to a note:
     they would make it unreadable, or act on the terminal of whoever reads it."""
@@ -230,7 +238,7 @@ def add_contact(vault: Vault, new: NewContact, commit: bool | None = None) -> Wr
         if key in {link_key(n) for n in (contact.name, *contact.aliases)}:
             raise NoteNotWritable(f"a contact named {new.name!r} exists: {contact.path}",
                                   "use `vaultnetz show` to see it, or pick another name")
-    folder = vault.config.people_folders[0]
+    folder = new_contact_folder(vault)
     rel = f"{folder}/{safe_file_stem(new.name)}.md"
     target: Path = vault.root / rel
     wants_commit = _commit_wanted(vault, commit)

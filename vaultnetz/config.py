@@ -56,7 +56,14 @@ def _str_list(value: Any) -> tuple[str, ...]:
         value = [value]
     if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
         raise ValueError("expected a list of folder names")
-    return tuple(v.strip().strip("/") for v in value)
+    folders = tuple(v.strip().replace("\\", "/").strip("/") for v in value)
+    for folder in folders:
+        # Folders inside the vault only: `add` and `import` write into the first one.
+        if not folder or folder.startswith("~") or ":" in folder or any(
+                part in ("..", ".") for part in folder.split("/")):
+            raise ValueError(f"{folder or '/'!r} is not a folder inside the vault; use paths "
+                             "such as \"People\" or \"Areas/People\"")
+    return folders
 
 
 def _positive_int(value: Any) -> int:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
 
-from .actions import safe_file_stem
+from .actions import new_contact_folder, safe_file_stem
 from .atomic import create_file_exclusive, update_note
 from .edit import set_front_matter, yaml_scalar
 from .errors import InvalidValue
@@ -361,7 +361,7 @@ def plan_import(vault: Vault, people: list[Person], *, extra_tags: tuple[str, ..
             index.setdefault(key, at)
     plan = Plan()
     taken: set[str] = set()
-    folder = vault.config.people_folders[0]
+    folder = new_contact_folder(vault)
     for person in merged:
         contact: Contact | None = next((by_email[e.casefold()] for e in person.emails
                                         if e.casefold() in by_email), None)

@@ -348,3 +348,21 @@ def test_a_year_9999_in_one_note_leaves_the_rest_working(make_vault) -> None:
         assert result.exit_code == 0, (command, result.output)
     due = json.loads(run_cli(["due", "--all", "--json"], root).stdout)
     assert {d["name"]: d["last_contact"] for d in due} == {"Anna": "2026-10-01", "Jonas": None}
+
+
+@pytest.mark.parametrize("folders", ['["../.."]', '["People/../.."]', '["~/x"]',
+                                     '["C:/Users"]'])
+def test_people_folders_stay_inside_the_vault(make_vault, folders: str) -> None:
+    root = make_vault({"vaultnetz.toml": f"people_folders = {folders}\n", "People/A.md": "x"})
+    result = run_cli(["add", "Lea"], root)
+    assert result.exit_code == 1 and "not a folder inside the vault" in result.stderr
+    assert not list(root.parent.glob("Lea.md")) and not list(root.rglob("Lea.md"))
+
+
+def test_add_and_import_without_people_folders_say_what_to_do(make_vault, tmp_path) -> None:
+    root = make_vault({"vaultnetz.toml": "people_folders = []\n",
+                       "Notes/A.md": "---\ntags: [person]\n---\n"})
+    result = run_cli(["add", "Lea"], root)
+    assert result.exit_code == 1 and "people_folders is empty" in result.stderr
+    assert "bug" not in result.stderr
+    assert run_cli(["due", "--all"], root).exit_code == 0
