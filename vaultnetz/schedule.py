@@ -80,10 +80,14 @@ def original_due(
 
 
 def urgency(contact: Contact, original: date, standing: Standing) -> tuple[object, ...]:
-    """Most urgent first: priority, earlier original due, more recent last contact, name."""
+    """Most urgent first: people you know before strangers (any history at all: a last
+    contact, a Log entry of any kind, a mention, a plan), then priority, earlier original
+    due, more recent last contact, name. An import's backlog of strangers thus only fills
+    the slots known people leave free (CONTRACT §4 rule 5)."""
     last = standing.last_contact
     recency = -last.day.toordinal() if last is not None else 1  # never contacted: least recent
     return (
+        0 if contact.interactions else 1,
         _PRIORITY_RANK.get(contact.priority, 1),
         original.toordinal(),
         recency,
@@ -107,9 +111,10 @@ class _Pending:
     ready_day: int = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        rank, ordinal, recency, name, path = self.key
-        # rank 0-2; ordinal and -recency below 2**22 (date.max is 3,652,059)
-        packed = (rank << 45) | (ordinal << 23) | (recency + (1 << 22))  # type: ignore[operator]
+        stranger, rank, ordinal, recency, name, path = self.key
+        # stranger 0-1, rank 0-2; ordinal and -recency below 2**22 (date.max is 3,652,059)
+        packed = ((stranger << 47) | (rank << 45)  # type: ignore[operator]
+                  | (ordinal << 23) | (recency + (1 << 22)))
         object.__setattr__(self, "heap_key", (packed, name, path))
         object.__setattr__(self, "ready_day", self.ready.toordinal())
 

@@ -164,10 +164,11 @@ def _reference_smooth(pending: list, today: date, max_per_day: int) -> list:  # 
 
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.tuples(st.integers(-60, 60), st.integers(0, 2), st.integers(-30, 30),
-                          st.sampled_from(["anna", "bo", "cem"])), max_size=150),
+                          st.sampled_from(["anna", "bo", "cem"]), st.integers(0, 1)),
+                max_size=150),
        st.integers(1, 4))
 def test_smoothing_a_backlog_in_one_sort_places_as_day_by_day(
-    items: list[tuple[int, int, int, str]], per_day: int
+    items: list[tuple[int, int, int, str, int]], per_day: int
 ) -> None:
     """Placing a backlog in one sort (no arrivals for a while) gives what the day-by-day
     rule gives, whatever the ready dates, ranks and ties."""
@@ -176,10 +177,10 @@ def test_smoothing_a_backlog_in_one_sort_places_as_day_by_day(
     contact = Contact(path="x.md", name="x")
     standing = standing_of(contact, TODAY, 3)
     pending = [
-        _Pending(TODAY + timedelta(days=ready), (rank, (TODAY.toordinal() + ready), recency,
-                                                name, f"People/{n}.md"),
+        _Pending(TODAY + timedelta(days=ready), (stranger, rank, (TODAY.toordinal() + ready),
+                                                recency, name, f"People/{n}.md"),
                  contact, TODAY + timedelta(days=ready), "cadence", standing)
-        for n, (ready, rank, recency, name) in enumerate(items)
+        for n, (ready, rank, recency, name, stranger) in enumerate(items)
     ]
     pending = [replace(p, ready=max(p.ready, TODAY)) for p in pending]
     expected = _reference_smooth(pending, TODAY, per_day)

@@ -155,8 +155,8 @@ def test_smoothing_order_priority_due_recency_name() -> None:
         ("Old", TODAY),
         ("Zed", TODAY + timedelta(days=1)),  # same original due as Amy, more recent contact
         ("Amy", TODAY + timedelta(days=1)),
-        ("Never", TODAY + timedelta(days=2)),  # due today, latest original_due of the rest
         ("Low", TODAY + timedelta(days=2)),
+        ("Never", TODAY + timedelta(days=2)),  # no history at all: after everyone known
     ]
     for check_in in plan.check_ins:
         assert check_in.due >= max(check_in.original_due, TODAY)
@@ -183,3 +183,20 @@ def test_long_silent_review() -> None:
     items = review([c, recent, planned], TODAY, CONFIG, {})
     assert [(i.category, i.contact.name) for i in items] == [("long-silent", "Old")]
     assert "2024-06-01" in items[0].detail
+
+
+def test_an_import_backlog_never_moves_people_you_know() -> None:
+    """CONTRACT §4 rule 5: 1,500 strangers fill only the slots known people leave free."""
+    config = replace(CONFIG, max_per_day=3)
+    known = [contact(f"Known {i:02d}", (f"2026-0{1 + i % 9}-1{i % 10}", "contact"))
+             for i in range(40)]
+    before = {c.contact.name: c.due for c in schedule(known, TODAY, config).check_ins}
+    strangers = [contact(f"Imported {i:04d}") for i in range(1500)]
+    plan = schedule(known + strangers, TODAY, config)
+    after = {c.contact.name: c.due for c in plan.check_ins}
+    assert {name: after[name] for name in before} == before
+    per_day: dict[date, int] = {}
+    for check_in in plan.check_ins:
+        per_day[check_in.due] = per_day.get(check_in.due, 0) + 1
+    assert max(per_day.values()) == 3  # a gentle drip
+    assert len(plan.check_ins) == 1540  # every stranger placed, after the known ones
