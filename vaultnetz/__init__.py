@@ -19,8 +19,9 @@ from __future__ import annotations
 
 from .config import Config, load_config, parse_config
 from .errors import VaultnetzError
-from .index import Vault, find_contact, find_vault, load_vault
+from .index import Vault, find_vault, load_vault
 from .model import Birthday, Cadence, CheckIn, Contact, Interaction, Problem, Schedule, Standing
+from .names import find_contact
 from .schedule import review, schedule, standing_of
 from .version import __version__
 

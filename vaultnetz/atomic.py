@@ -355,3 +355,49 @@ def create_file_exclusive(path: Path, data: bytes, mode: int = 0o644, *,
     if sync_folder:
         fsync_folder(path.parent)
     return True
+
+
+def create_files_exclusive(files: list[tuple[Path, bytes]], mode: int = 0o644) -> list[bool]:
+    """Create many new files (an import): each atomically and never over an existing one,
+    as ``create_file_exclusive``, but with one wait for the disk for all of them.
+
+    Every file is first written whole to a temp file; one ``os.sync`` puts them all on the
+    disk; only then is each linked to its name (so no name ever shows a file whose bytes
+    are not there yet), and each folder is synced once. Returns, per file, whether it was
+    created (False: the name was taken).
+    """
+    staged: list[str | None] = []
+    try:
+        for path, data in files:
+            if path.exists():
+                staged.append(None)
+                continue
+            new = _new_temp(path.parent, path)
+            staged.append(new)
+            try:
+                with open(new, "wb") as handle:
+                    handle.write(data)
+                os.chmod(new, mode)
+            except OSError as exc:
+                raise _write_error(path, exc) from None
+        if any(staged):
+            os.sync()
+        made: list[bool] = []
+        for (path, data), staged_temp in zip(files, staged, strict=True):
+            if staged_temp is None:
+                made.append(False)
+                continue
+            try:
+                os.link(staged_temp, path)
+                made.append(True)
+            except FileExistsError:
+                made.append(False)
+            except OSError:  # no hard links on this file system
+                made.append(create_file_exclusive(path, data, mode))
+        for folder in {path.parent for (path, _), ok in zip(files, made, strict=True) if ok}:
+            fsync_folder(folder)
+        return made
+    finally:
+        for leftover in staged:
+            if leftover is not None:
+                _remove(leftover)

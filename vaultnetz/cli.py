@@ -27,8 +27,9 @@ from .atomic import create_file_exclusive
 from .config import CONFIG_NAME, MAX_HORIZON_DAYS, default_config_text
 from .drafts import dates_phrase, draft_for_check_in, trip_draft
 from .errors import ConfigError, InvalidValue, VaultnetzError
-from .index import Vault, find_contact, find_vault, load_vault
+from .index import Vault, find_vault, load_vault
 from .model import CheckIn, Contact, Schedule
+from .names import find_contact
 from .report import (
     cadence_words,
     check_in_json,
@@ -443,6 +444,7 @@ def show(state: State, name: str, as_json: bool) -> None:
     row("email", ", ".join(contact.email))
     row("phone", ", ".join(contact.phone))
     row("linkedin", contact.linkedin)
+    row("website", ", ".join(contact.website))
     row("tags", ", ".join(contact.tags))
     if contact.birthday:
         upcoming = next_birthday(contact, state.today)
@@ -1031,32 +1033,42 @@ def import_command(state: State, source: str, file: Path, dry_run: bool, merge: 
     from .imports import READERS, apply_import, plan_import
 
     vault = state.vault()
-    people = READERS[source](file)
-    plan = plan_import(vault, people, extra_tags=tags)
-    cadence = vault.config.import_cadence.text
-    for rel, person in plan.create:
+    people, skipped = READERS[source](file)
+    config = vault.config
+    region = config.phone_region or ("DE" if config.language == "de" else "")
+    plan = plan_import(vault, people, skipped, extra_tags=tags, region=region)
+    would = "would " if dry_run else ""
+    for new in plan.create:
+        person = new.person
         detail = ", ".join(x for x in (*person.emails[:1], person.company, person.city) if x)
-        echo(f"{'would create' if dry_run else 'create'} {rel}"
-                   + (f"  ({detail})" if detail else ""))
-    for contact, person, how, fields in plan.matched:
+        line = f"{would}create {new.path}" + (f"  ({detail})" if detail else "")
+        if new.duplicate_of:
+            line += f"; possible duplicate of {new.duplicate_of} ({new.why})"
+        echo(line)
+        for record in new.records[1:]:
+            echo(f"  merged line {record.line} ({record.name}) into it: the same person")
+    for match in plan.matched:
         extra = ""
-        if merge and fields:
-            extra = f"; {'would add' if dry_run else 'add'} " + ", ".join(fields)
-        echo(f"matched {contact.path} ({how}: {person.name}){extra}")
-    for name in plan.skipped:
-        echo(f"skipped {name!r} (no usable name)")
+        if merge and match.missing:
+            extra = f"; {would}add " + ", ".join(match.missing)
+        echo(f"matched {match.contact.path} ({match.how}: {match.person.name}){extra}")
+    for skip in plan.skipped:
+        echo(f"skipped line {skip.line}: {skip.reason}"
+             + (f" ({skip.name})" if skip.name else ""))
+    for person in people:
+        for value in person.unusable:
+            echo(f"line {person.line}: {value} not understood; left out ({person.name})")
     if dry_run:
-        echo(f"dry run: {len(plan.create)} new, {len(plan.matched)} matched, "
-                   f"{len(plan.skipped)} skipped; nothing was written", err=True)
+        echo(f"dry run: {plan.summary()}; nothing was written", err=True)
         return
     total = len(plan.create) + (len(plan.matched) if merge else 0)
     show_bar = total > 200 and sys.stderr.isatty()
     with click.progressbar(length=total, label="importing", file=sys.stderr) if show_bar \
             else _NoBar() as bar:
-        result = apply_import(vault, plan, cadence=cadence, merge=merge, progress=bar.update)
-    echo(f"{len(result.created)} new, {result.matched} matched"
-               + (f" ({len(result.merged)} merged)" if merge else "")
-               + f", {len(result.skipped)} skipped", err=True)
+        result = apply_import(vault, plan, cadence=config.import_cadence.text, merge=merge,
+                              progress=bar.update)
+    echo(plan.summary() + (f"; {len(result.updated)} matched notes got fields they lacked"
+                           if merge else ""), err=True)
 
 
 class _NoBar:
@@ -1083,12 +1095,13 @@ def export_command(state: State, format_: str, output: Path | None) -> None:
       vaultnetz export vcard -o contacts.vcf
     """
     from .atomic import write_atomic
-    from .imports import export_vcard
+    from .export import export_vcard
 
     text = export_vcard(state.vault())
     state.warn_skipped()
     if output is None:
-        echo(text, nl=False)
+        sys.stdout.buffer.write(text.encode("utf-8"))  # CRLF lines, no control characters
+        sys.stdout.flush()
         return
     write_atomic(output, text.encode("utf-8"))
     echo(f"wrote {output} ({text.count('BEGIN:VCARD')} contacts)", err=True)

@@ -38,6 +38,8 @@ FIELD_NAMES = (
     "linkedin",
     "tags",
     "date",
+    "department",
+    "website",
 )
 
 
@@ -91,8 +93,8 @@ def _non_negative_int(value: Any) -> int:
     return value
 
 
-TEMPLATE_NAMES = ("checkin", "checkin_plain", "never", "never_plain", "attempt", "declined",
-                  "trip")
+TEMPLATE_NAMES = ("checkin", "checkin_plain", "never", "never_linkedin", "never_plain",
+                  "attempt", "declined", "trip")
 TEMPLATE_FIELDS = ("first_name", "name", "city", "dates", "last_topic", "met_via")
 
 
@@ -193,6 +195,18 @@ def _agenda(value: Any) -> str:
     return text
 
 
+def _phone_region(value: Any) -> str:
+    if not isinstance(value, str):
+        raise ValueError("expected a country code such as \"DE\"")
+    region = value.strip().upper()
+    if region:
+        import phonenumbers
+
+        if region not in phonenumbers.SUPPORTED_REGIONS:
+            raise ValueError(f"{value!r} is not a country code phonenumbers knows")
+    return region
+
+
 def _cadence_table(value: Any) -> dict[str, Cadence]:
     if not isinstance(value, dict):
         raise ValueError("expected a table of tag = cadence")
@@ -253,6 +267,10 @@ KEYS: tuple[Key, ...] = (
         "empty means none. It is never read as input."),
     Key("import_cadence", Cadence(6, "months", "6m"), parse_cadence, CADENCE_ACCEPTED,
         "The cadence given to contacts created by `import`.", 'import_cadence = "6m"'),
+    Key("phone_region", "", _phone_region, 'a country code such as "DE", or ""',
+        "Where phone numbers without a country code are from, to tell whether two are the "
+        "same (import); empty: DE when language is de, else only numbers written with a "
+        "country code compare."),
     Key("git_commit", False, _bool, "true or false",
         "Commit every write to the vault's git repository (like --commit)."),
     Key("max_note_size", 2_000_000, _positive_int, "a number of bytes ≥ 1",
@@ -266,7 +284,8 @@ KEYS: tuple[Key, ...] = (
         "Other names of a city for `near` and trips; case, accents and umlauts never matter.",
         '[city_aliases]\n# "München" = ["Munich", "Monaco di Baviera"]'),
     Key("templates", {}, _template_table, "a table of draft name = text",
-        "Your own message drafts (checkin, checkin_plain, never, never_plain, attempt, "
+        "Your own message drafts (checkin, checkin_plain, never, never_linkedin, never_plain, "
+        "attempt, "
         "declined, trip) with {first_name}, {name}, {city}, {dates}, {last_topic}, {met_via}.",
         '[templates]\n# trip = "Hi {first_name}, I am in {city} {dates}. Coffee? '
         'No worries if not."'),
@@ -298,6 +317,7 @@ class Config:
     obsidian_vault: str = ""
     agenda_note: str = ""
     import_cadence: Cadence = Cadence(6, "months", "6m")
+    phone_region: str = ""
     git_commit: bool = False
     max_note_size: int = 2_000_000
     trip_folders: tuple[str, ...] = ("Trips",)

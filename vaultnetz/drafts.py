@@ -13,6 +13,7 @@ from datetime import date
 
 from .config import Config, fill_template
 from .model import CheckIn, Contact, Standing
+from .names import formal_name, greeting_name
 
 DEFAULTS: dict[str, dict[str, str]] = {
     "en": {
@@ -25,6 +26,10 @@ DEFAULTS: dict[str, dict[str, str]] = {
         "never": "Hi {first_name}, we know each other from {met_via}, and I'd be glad to hear "
                  "how you are. Would you have time for a coffee or a short call in the coming "
                  "weeks? If it doesn't suit you, that's absolutely fine.",
+        "never_linkedin": "Hi {first_name}, we're connected on LinkedIn, and I'd be glad to "
+                          "hear how you are. Would you have time for a coffee or a short call "
+                          "in the coming weeks? If it doesn't suit you, that's absolutely "
+                          "fine.",
         "never_plain": "Hi {first_name}, it's been a while, and I'd be glad to hear how you "
                        "are. Would you have time for a coffee or a short call in the coming "
                        "weeks? If it doesn't suit you, that's absolutely fine.",
@@ -48,6 +53,10 @@ DEFAULTS: dict[str, dict[str, str]] = {
                  "hören, wie es Ihnen geht. Hätten Sie in den nächsten Wochen Zeit für einen "
                  "Kaffee oder ein kurzes Telefonat? Wenn es nicht passt, ist das völlig in "
                  "Ordnung.",
+        "never_linkedin": "Hallo {name}, wir sind auf LinkedIn vernetzt, und ich würde mich "
+                          "freuen zu hören, wie es Ihnen geht. Hätten Sie in den nächsten "
+                          "Wochen Zeit für einen Kaffee oder ein kurzes Telefonat? Wenn es "
+                          "nicht passt, ist das völlig in Ordnung.",
         "never_plain": "Hallo {name}, es ist eine Weile her, und ich würde mich freuen zu "
                        "hören, wie es Ihnen geht. Hätten Sie in den nächsten Wochen Zeit für "
                        "einen Kaffee oder ein kurzes Telefonat? Wenn es nicht passt, ist das "
@@ -117,8 +126,9 @@ def render(name: str, contact: Contact, config: Config, **values: str) -> str:
     language = config.language if config.language in DEFAULTS else "en"
     template = config.templates.get(name) or DEFAULTS[language][name]
     fields = {
-        "first_name": contact.first_name,
-        "name": contact.name,
+        # Never a title, a phone number or an email: "Hi Anna," or just "Hi,".
+        "first_name": greeting_name(contact.name),
+        "name": formal_name(contact.name),
         "city": contact.city,
         "dates": "",
         "last_topic": "",
@@ -138,6 +148,8 @@ def draft_for_check_in(check_in: CheckIn, config: Config) -> str:
     if reason == "declined" or (standing.last_decline is not None and reason == "snooze"):
         return render("declined", contact, config)
     if standing.last_contact is None:
+        if contact.met_via.strip().casefold() == "linkedin":  # as `import linkedin` writes it
+            return render("never_linkedin", contact, config)
         return render("never" if contact.met_via else "never_plain", contact, config)
     topic = last_topic(standing)
     if topic:

@@ -9,6 +9,7 @@ unexpected raises ``NoteNotWritable`` instead of writing a surprise.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -236,16 +237,32 @@ def append_log(data: bytes, entry: str, *, log_heading: str = "Log") -> bytes:
     return result
 
 
+def yaml_list(values: tuple[str, ...], *, always: bool = False) -> str:
+    """A flow list of YAML scalars (one value alone as a scalar, unless ``always``)."""
+    if len(values) == 1 and not always:
+        return yaml_scalar(values[0])
+    return "[" + ", ".join(_list_item(v) for v in values) + "]"
+
+
+def _list_item(value: str) -> str:
+    scalar = yaml_scalar(value)
+    if scalar.startswith('"') or not any(c in value for c in ",[]{}"):
+        return scalar
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+@functools.lru_cache(maxsize=4096)
 def yaml_scalar(value: str) -> str:
     """``value`` as a YAML scalar: plain when it reads back unchanged, else double-quoted."""
     import yaml
 
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # an import writes thousands
     text = " ".join(value.split())
     try:
         plain_ok = (
             text == value
             and "#" not in text
-            and yaml.safe_load(f"k: {text}") == {"k": text}
+            and yaml.load(f"k: {text}", Loader=loader) == {"k": text}
         )
     except yaml.YAMLError:
         plain_ok = False

@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from .cache import RACY_NS, Cache, CachedNote, cache_file, decode_note, encode_note
 from .config import CONFIG_NAME, Config, load_config
-from .errors import AmbiguousContact, ContactNotFound, VaultnetzError
+from .errors import VaultnetzError
 from .model import Contact, Interaction, Problem
 from .notes import (
     FileStat,
@@ -228,6 +228,8 @@ def contact_from_note(note: Note, config: Config) -> tuple[Contact | None, list[
         linkedin=text("linkedin"),
         tags=tags,
         interactions=tuple(interactions),
+        department=text("department"),
+        website=_strings(get("website")),
     )
     return contact, problems
 
@@ -1085,36 +1087,3 @@ def load_vault(root: Path, config: Config | None = None, cache_dir: Path | None 
     finally:
         if cache is not None:
             cache.close()
-
-
-def find_contact(vault: Vault, query: str) -> Contact:
-    """Resolve NAME: exact name, then exact alias (or file name), then a unique prefix.
-
-    Case-insensitive. Two matches at the same level are an error listing their paths.
-    """
-    key = link_key(query)
-    if not key:
-        raise ContactNotFound("no name given", "pass a contact's name, alias or a prefix")
-    contacts = vault.contacts
-    levels: list[list[Contact]] = [
-        [c for c in contacts if link_key(c.name) == key],
-        [c for c in contacts
-         if key in {link_key(a) for a in c.aliases} | {link_key(c.path.rsplit("/", 1)[-1])}],
-        [c for c in contacts
-         if any(link_key(n).startswith(key) for n in (c.name, *c.aliases))],
-    ]
-    for matches in levels:
-        if len(matches) == 1:
-            return matches[0]
-        if len(matches) > 1:
-            paths = "\n".join(f"  {c.name}: {c.path}" for c in matches)
-            raise AmbiguousContact(f"{query!r} matches {len(matches)} contacts:\n{paths}",
-                                   "use more of the name, or the exact name")
-    broken = [p for p in vault.broken_contacts
-              if link_key(p.rsplit("/", 1)[-1]).startswith(key)]
-    if broken:
-        raise ContactNotFound(
-            f"{query!r} matches a note that has errors and is skipped: {', '.join(broken)}",
-            "run `vaultnetz check` to see what to fix")
-    raise ContactNotFound(f"no contact matches {query!r}",
-                          "check the spelling, or list contacts with `vaultnetz due --all`")

@@ -150,10 +150,8 @@ class Contact:
     linkedin: str = ""
     tags: tuple[str, ...] = ()
     interactions: tuple[Interaction, ...] = ()
-
-    @property
-    def first_name(self) -> str:
-        return self.name.split()[0] if self.name.split() else self.name
+    department: str = ""  # of the company (a vCard's ORG has both)
+    website: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -117,7 +117,8 @@ def interaction_text(item: Interaction | None) -> str:
 
 
 def work_text(contact: Contact) -> str:
-    return ", ".join(x for x in (contact.role, contact.company) if x)
+    company = " / ".join(x for x in (contact.company, contact.department) if x)
+    return ", ".join(x for x in (contact.role, company) if x)
 
 
 def check_in_json(check_in: CheckIn) -> dict[str, Any]:
@@ -185,6 +186,8 @@ def contact_json(
         "email": list(contact.email),
         "phone": list(contact.phone),
         "linkedin": contact.linkedin or None,
+        "department": contact.department or None,
+        "website": list(contact.website),
         "tags": list(contact.tags),
         "check_in": check_in_json(check_in) if check_in else None,
         "why": why_now(check_in, config) if check_in else None,

@@ -113,8 +113,9 @@ class _Pending:
     def __post_init__(self) -> None:
         stranger, rank, ordinal, recency, name, path = self.key
         # stranger 0-1, rank 0-2; ordinal and -recency below 2**22 (date.max is 3,652,059)
-        packed = ((stranger << 47) | (rank << 45)  # type: ignore[operator]
-                  | (ordinal << 23) | (recency + (1 << 22)))
+        numbers: tuple[int, int, int, int] = (stranger, rank, ordinal, recency)  # type: ignore[assignment]
+        packed = ((numbers[0] << 47) | (numbers[1] << 45) | (numbers[2] << 23)
+                  | (numbers[3] + (1 << 22)))
         object.__setattr__(self, "heap_key", (packed, name, path))
         object.__setattr__(self, "ready_day", self.ready.toordinal())
 

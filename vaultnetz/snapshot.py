@@ -22,7 +22,8 @@ from .trips import Trip
 # the coders below, or the snapshot would lose it.
 CONTACT_FIELDS = ("path", "name", "aliases", "cadence", "cadence_source", "last_contact_field",
                   "snooze_until", "status", "priority", "birthday", "met_via", "city",
-                  "company", "role", "email", "phone", "linkedin", "tags", "interactions")
+                  "company", "role", "email", "phone", "linkedin", "tags", "interactions",
+                  "department", "website")
 Built = tuple[tuple[Contact, ...], tuple[Problem, ...], int, tuple[str, ...], tuple[Trip, ...]]
 
 
@@ -61,7 +62,7 @@ def encode_snapshot(built: Built, stats: list[tuple[str, int, int, int]],
                                               c.birthday.year),
              c.met_via, c.city, c.company, c.role, c.email, c.phone, c.linkedin, c.tags,
              [(i.day.toordinal(), i.kind, i.text, i.source, i.path, i.line)
-              for i in c.interactions])
+              for i in c.interactions], c.department, c.website)
             for c in contacts[start:start + _PART]])
 
 
@@ -86,7 +87,7 @@ def open_snapshot(parts: Iterable[bytes]) -> Opened | None:
         for part in parts:
             for (path, name, aliases, cadence, source, last, snooze, status, priority,
                  birthday, met_via, city, company, role, email, phone, linkedin, tags,
-                 interactions) in marshal.loads(part):
+                 interactions, department, website) in marshal.loads(part):
                 out.append(Contact(
                     path, name, aliases, _cadence(*cadence), source,
                     None if last is None else day(last),
@@ -94,7 +95,7 @@ def open_snapshot(parts: Iterable[bytes]) -> Opened | None:
                     status, priority, None if birthday is None else Birthday(*birthday),
                     met_via, city, company, role, email, phone, linkedin, tags,
                     tuple([Interaction(day(d), KINDS[k], t, s, p, ln)
-                           for d, k, t, s, p, ln in interactions])))
+                           for d, k, t, s, p, ln in interactions]), department, website))
         if len(out) != expected:
             return None
         return (tuple(out), tuple(Problem(*p) for p in problems), count, tuple(broken),

@@ -180,7 +180,7 @@ skip_unparsable = no
 def test_khard_reads_every_exported_contact(sample_copy: Path, tmp_path: Path) -> None:
     import re
 
-    from vaultnetz.imports import export_vcard
+    from vaultnetz.export import export_vcard
     from vaultnetz.index import load_vault
 
     khard = need("khard")
@@ -197,8 +197,15 @@ def test_khard_reads_every_exported_contact(sample_copy: Path, tmp_path: Path) -
                             env=clean_env(tmp_path), capture_output=True, text=True,
                             check=False, timeout=120)
     assert listed.returncode == 0, listed.stderr
-    names = sorted(line.split("\t")[1] for line in listed.stdout.splitlines())
-    assert names == sorted(c.name for c in vault.contacts if c.status == "active")
+    from vaultnetz.names import parse_name
+
+    # khard shows given and family name from N, sorted by family name: N is structured.
+    shown_names = [line.split("\t")[1] for line in listed.stdout.splitlines()]
+    active = [parse_name(c.name) for c in vault.contacts if c.status == "active"]
+    assert sorted(shown_names) == sorted(
+        " ".join(x for x in (p.first, p.middle, p.last) if x) for p in active)
+    assert shown_names == [" ".join(x for x in (p.first, p.middle, p.last) if x)
+                           for p in sorted(active, key=lambda p: (p.last, p.first))]
     shown = subprocess.run([khard, "-c", str(config), "show", "--format", "yaml",
                             "Anna Berger"], env=clean_env(tmp_path), capture_output=True,
                            text=True, check=False, timeout=120)

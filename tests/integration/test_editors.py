@@ -155,7 +155,8 @@ def test_log_refuses_an_empty_note_and_writes_nothing(anna: Path) -> None:
     load = run_cli(["--no-cache", "show", "anna"], anna)
     assert load.exit_code == 0
     from vaultnetz import actions
-    from vaultnetz.index import find_contact, load_vault
+    from vaultnetz.index import load_vault
+    from vaultnetz.names import find_contact
 
     vault = load_vault(anna)
     contact = find_contact(vault, "anna")
@@ -168,7 +169,8 @@ def test_log_refuses_an_empty_note_and_writes_nothing(anna: Path) -> None:
 
 def test_log_refuses_a_note_shorter_than_it_was_read(anna: Path) -> None:
     from vaultnetz import actions
-    from vaultnetz.index import find_contact, load_vault
+    from vaultnetz.index import load_vault
+    from vaultnetz.names import find_contact
 
     note = anna / "People" / "Anna.md"
     vault = load_vault(anna)
@@ -183,7 +185,8 @@ def test_log_refuses_a_note_shorter_than_it_was_read(anna: Path) -> None:
 
 def test_log_refuses_a_note_that_lost_its_front_matter(anna: Path) -> None:
     from vaultnetz import actions
-    from vaultnetz.index import find_contact, load_vault
+    from vaultnetz.index import load_vault
+    from vaultnetz.names import find_contact
 
     note = anna / "People" / "Anna.md"
     vault = load_vault(anna)

@@ -250,7 +250,8 @@ def test_a_birthday_event_depends_only_on_its_key_inputs() -> None:
         "last_contact_field": date(2025, 1, 1), "snooze_until": date(2027, 1, 1),
         "status": "paused", "priority": "high", "met_via": "Uni", "city": "Köln",
         "company": "Zeitung", "role": "Editor", "email": ("a@example.org",),
-        "phone": ("+49",), "linkedin": "x",
+        "phone": ("+49",), "linkedin": "x", "department": "Politik",
+        "website": ("https://example.org",),
         "interactions": (*base.interactions, Interaction(
             date(2025, 5, 5), "attempt", "Mail", "mention", "Daily/2025-05-05.md", 1)),
     }

@@ -5,7 +5,8 @@ import pytest
 
 from conftest import contact_note, plan_for
 from vaultnetz.errors import AmbiguousContact, ContactNotFound
-from vaultnetz.index import find_contact, find_vault, load_vault
+from vaultnetz.index import find_vault, load_vault
+from vaultnetz.names import find_contact
 
 
 def test_contacts_by_folder_or_tag(make_vault) -> None:
