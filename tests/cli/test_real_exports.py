@@ -257,3 +257,29 @@ def test_export_writes_no_markdown_in_org_and_title(make_vault) -> None:
                                         "role: \"**Head** of [things](https://x.org)\"\n---\n"})
     text = run_cli(["export", "vcard"], root).stdout_bytes.decode()
     assert "ORG:Tree Company\r\n" in text and "TITLE:Head of things\r\n" in text
+
+
+def test_an_import_of_1500_people_moves_no_existing_check_in(tmp_path: Path) -> None:
+    from conftest import SAMPLE
+
+    vault = tmp_path / "vault"
+    shutil.copytree(SAMPLE, vault)
+    args = ["--today", "2026-11-23"]
+    before = {d["name"]: d["due"] for d in json.loads(
+        run_cli([*args, "due", "--all", "--json"], vault).stdout)}
+    rows = ["First Name,Last Name,URL,Email Address,Company,Position,Connected On"]
+    rows += [f"Person{i:04d},Imported,https://www.linkedin.com/in/p{i},,Firma {i % 50},"
+             f"Role,1 Jan 2024" for i in range(1500)]
+    csv_file = tmp_path / "Connections.csv"
+    csv_file.write_text("\n".join(rows) + "\n")
+    result = run_cli([*args, "import", "linkedin", str(csv_file)], vault)
+    assert summary(result.stderr)["new"] == 1500
+    after = json.loads(run_cli([*args, "due", "--all", "--json"], vault).stdout)
+    dues = {d["name"]: d["due"] for d in after}
+    assert {name: dues[name] for name in before} == before  # nobody you know moved
+    imported = sorted(d["due"] for d in after if d["name"].startswith("Person"))
+    assert len(imported) == 1500
+    per_day: dict[str, int] = {}
+    for d in after:
+        per_day[d["due"]] = per_day.get(d["due"], 0) + 1
+    assert max(per_day.values()) <= 3  # max_per_day: a drip, known people first each day

@@ -105,3 +105,10 @@ def test_the_sample_drafts_greet_no_titles(sample_copy) -> None:
             draft = draft_for_check_in(check_in, config)
             assert not draft.split(",", 1)[0].rstrip().endswith("."), draft
     assert parse_name("Prof. Dr. Hans Richter").first == "Hans"
+
+
+def test_a_name_with_title_and_suffix_is_found_by_its_first_name(make_vault) -> None:
+    vault = load_vault(make_vault({"People/Mr. Michael Angstadt Jr..md": "x",
+                                   "People/Anna.md": "x"}))
+    assert find_contact(vault, "michael").name == "Mr. Michael Angstadt Jr."
+    assert find_contact(vault, "angstadt").name == "Mr. Michael Angstadt Jr."
