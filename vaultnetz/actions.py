@@ -16,6 +16,7 @@ from typing import Literal
 
 from . import vcs
 from .atomic import create_file_exclusive, update_note
+from .config import field_keys
 from .edit import append_log, log_line, set_front_matter, yaml_scalar
 from .errors import InvalidValue, NoteNotWritable
 from .index import Vault
@@ -111,14 +112,16 @@ def log_interaction(
         new = append_log(data, entry, log_heading=config.log_heading)
         summary = f"added to {contact.path}: {entry}"
         if kind == "contact" and day <= today:
-            key = config.key("last_contact")
             meta = parse_note(contact.path, data, log_heading=config.log_heading,
                               max_size=len(data) + 1).meta
+            # The key the note uses ("Last Contact", lastContact…), in its front-matter.
+            key = field_keys(meta, config).get("last_contact") or ""
             try:
-                current = parse_date(meta[key]) if meta.get(key) is not None else None
+                current = parse_date(meta[key], config.order) if meta.get(key) is not None \
+                    else None
             except ValueError:
                 current = None
-            if key in meta and (current is None or day > current):
+            if key and not key.startswith("::") and (current is None or day > current):
                 new = set_front_matter(new, key, day.isoformat(), log_heading=config.log_heading)
                 summary += f"; {key}: {day.isoformat()}"
         return new, summary
@@ -130,11 +133,17 @@ def log_interaction(
 
 def set_field(vault: Vault, contact: Contact, field: str, value: str, action: str,
               commit: bool | None = None) -> WriteResult:
-    """Set one front-matter field (status, snooze_until) with a minimal edit."""
-    key = vault.config.key(field)
+    """Set one front-matter field (status, snooze_until) with a minimal edit, under the
+    key the note already uses for it ("Status"), else the configured one."""
+    config = vault.config
 
     def edit(data: bytes) -> tuple[bytes, str]:
-        return (set_front_matter(data, key, value, log_heading=vault.config.log_heading),
+        meta = parse_note(contact.path, data, log_heading=config.log_heading,
+                          max_size=len(data) + 1).meta
+        key = field_keys(meta, config).get(field) or ""
+        if not key or key.startswith("::"):
+            key = config.key(field)
+        return (set_front_matter(data, key, value, log_heading=config.log_heading),
                 f"{contact.path}: {key}: {value}")
 
     return _write(vault, contact, action, edit, commit)

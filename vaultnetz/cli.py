@@ -27,8 +27,8 @@ from .atomic import create_file_exclusive
 from .config import CONFIG_NAME, MAX_HORIZON_DAYS, default_config_text
 from .drafts import dates_phrase, draft_for_check_in, trip_draft
 from .errors import ConfigError, InvalidValue, VaultnetzError
-from .index import Vault, find_vault, load_vault
-from .model import CheckIn, Contact, Schedule
+from .index import Vault, find_vault, load_vault, require_vault
+from .model import CheckIn, Contact, Problem, Schedule
 from .names import find_contact
 from .report import (
     cadence_words,
@@ -58,11 +58,13 @@ class State:
     today_pinned: bool = False
     jobs: int | None = None
     _vault: Vault | None = field(default=None, repr=False)
+    _config_warned: bool = field(default=False, repr=False)
     _schedule: Schedule | None = field(default=None, repr=False)
 
     @property
     def root(self) -> Path:
-        return find_vault(self.vault_option, os.environ, Path.cwd())
+        searched = not (self.vault_option or os.environ.get("VAULTNETZ_VAULT"))
+        return require_vault(find_vault(self.vault_option, os.environ, Path.cwd()), searched)
 
     def cache_dir(self) -> Path | None:
         return user_cache_dir() if self.use_cache else None
@@ -75,6 +77,9 @@ class State:
                   if p.severity == "error" and p.path == CONFIG_NAME]
         if strict and errors:
             raise ConfigError([p.format() for p in errors])
+        if strict and not self._config_warned:  # `check` lists them itself
+            self._config_warned = True
+            warn_config([p for p in self._vault.problems if p.path == CONFIG_NAME])
         return self._vault
 
     def schedule(self) -> Schedule:
@@ -115,6 +120,13 @@ class ReadProgress:
             self.stream.write("\r" + line)
             self.shown = True
         self.stream.flush()
+
+
+def warn_config(problems: Iterable[Problem]) -> None:
+    """The config's warnings (an unknown key: a typo?), one line each, on every command."""
+    for problem in problems:
+        if problem.severity == "warning":
+            echo(problem.format(), err=True)
 
 
 def warn_errors(count: int) -> None:
@@ -265,6 +277,7 @@ EXAMPLE_CONTACT = """\
 name: Example Contact
 aliases: [Example]
 tags: [person]
+status: archived  # an example: no command schedules or exports it; copy it for real people
 cadence: 3m
 priority: normal
 met_via: Where you met, e.g. "seminar during my studies"
@@ -495,6 +508,63 @@ def show(state: State, name: str, as_json: bool) -> None:
     echo("\n".join(out))
 
 
+# --------------------------------------------------------------------------- list
+
+
+@main.command(name="list")
+@click.option("--status", "statuses", type=click.Choice(["active", "paused", "archived"]),
+              multiple=True, help="Only contacts with this status (repeatable).")
+@click.option("--tag", metavar="TAG", help="Only contacts with this tag.")
+@click.option("--json", "as_json", is_flag=True, help="Output JSON.")
+@click.pass_obj
+def list_command(state: State, statuses: tuple[str, ...], tag: str | None,
+                 as_json: bool) -> None:
+    """Every contact, whatever its status: status, last contact and next check-in.
+
+    \b
+    Example:
+      vaultnetz list
+      vaultnetz list --status paused --json
+    """
+    vault = state.vault()
+    plan = state.schedule()
+    next_check_in = {c.contact.path: c for c in plan.check_ins}
+    wanted = tag.lstrip("#").casefold() if tag else None
+    rows: list[dict[str, Any]] = []
+    for contact in sorted(vault.contacts, key=lambda c: (c.name.casefold(), c.path)):
+        if statuses and contact.status not in statuses:
+            continue
+        if wanted and wanted not in (t.casefold() for t in contact.tags):
+            continue
+        standing = plan.standings.get(contact.path) or standing_of(
+            contact, state.today, vault.config.max_attempts)
+        check_in = next_check_in.get(contact.path)
+        why = ("" if check_in else contact.status if contact.status != "active"
+               else "one-sided" if standing.one_sided else "")
+        rows.append({
+            "name": contact.name, "path": contact.path, "status": contact.status,
+            "priority": contact.priority,
+            "last_contact": standing.last_contact.day.isoformat() if standing.last_contact
+            else None,
+            "next_check_in": check_in.due.isoformat() if check_in else None,
+            "one_sided": standing.one_sided, "no_check_in_because": why or None,
+            "tags": list(contact.tags),
+        })
+    state.warn_skipped()
+    if as_json:
+        _json(rows)
+        return
+    if not rows:
+        echo("No contacts." if not (statuses or tag) else "No contacts match.")
+        return
+    width = min(max(len(r["name"]) for r in rows), 32)
+    echo(f"{'name':<{width}}  {'status':<8}  {'last contact':<12}  next check-in")
+    for r in rows:
+        nxt = r["next_check_in"] or f"- ({r['no_check_in_because']})"
+        echo(f"{r['name'][:width]:<{width}}  {r['status']:<8}  "
+             f"{r['last_contact'] or 'never':<12}  {nxt}")
+
+
 # --------------------------------------------------------------------------- check
 
 
@@ -519,7 +589,9 @@ def check(state: State, as_json: bool) -> None:
         errors = len(vault.errors())
         warnings = len(vault.problems) - errors
         echo(f"{vault.note_count} notes, {len(vault.contacts)} contacts: "
-                   f"{errors} errors, {warnings} warnings", err=True)
+             f"{errors} errors, {warnings} warnings", err=True)
+        for what, count in vault.skipped.items():
+            echo(f"skipped {count} {'note' if count == 1 else 'notes'}: {what}", err=True)
     if vault.errors():
         sys.exit(1)
 
@@ -632,8 +704,11 @@ def ics(state: State, output: Path | None, horizon: int | None, tag: str | None)
       vaultnetz ics --tag journalism --horizon 90 > journalism.ics
     """
     from .atomic import write_atomic
+    from .config import load_config
     from .feed import vault_feed
 
+    _, problems = load_config(state.root)
+    warn_config(problems)
     feed = vault_feed(state.root, state.today, cache_dir=state.cache_dir(), horizon_days=horizon,
                       tag=tag, progress=ReadProgress(), jobs=state.jobs)
     warn_errors(feed.errors)
@@ -668,13 +743,12 @@ def _report(result: WriteResult) -> None:
 @click.argument("text", required=False, default="")
 @click.option("--date", "day_text", metavar="YYYY-MM-DD",
               help="The day (default: today). A future date records a planned meeting.")
-@click.option("--attempt", "kind", flag_value="attempt",
-              help="You reached out and have no answer yet.")
-@click.option("--declined", "kind", flag_value="declined", help="They said no (that's fine).")
+@click.option("--attempt", is_flag=True, help="You reached out and have no answer yet.")
+@click.option("--declined", is_flag=True, help="They said no (that's fine).")
 @commit_option
 @click.pass_obj
-def log(state: State, name: str, text: str, day_text: str | None, kind: str | None,
-        commit: bool | None) -> None:
+def log(state: State, name: str, text: str, day_text: str | None, attempt: bool,
+        declined: bool, commit: bool | None) -> None:
     """Add `- YYYY-MM-DD TEXT` to the contact's Log section.
 
     A real contact also moves `last_contact` forward when the note has that field.
@@ -685,6 +759,10 @@ def log(state: State, name: str, text: str, day_text: str | None, kind: str | No
       vaultnetz log jonas "Mail about the slot" --attempt
       vaultnetz log sophie "On leave until spring" --declined --date 2026-10-01
     """
+    if attempt and declined:
+        raise click.UsageError("--attempt and --declined contradict each other: an attempt "
+                               "has no answer yet, a decline is one; pick one")
+    kind = "attempt" if attempt else "declined" if declined else None
     vault = state.vault()
     contact = find_contact(vault, name)
     day = parse_day(day_text, "--date") if day_text else state.today
@@ -848,6 +926,17 @@ def _clock(state: State) -> Callable[[], datetime]:
     return _local_now
 
 
+def _stop_on_sigterm() -> None:
+    """systemd and launchd stop a service with SIGTERM: stop as on Ctrl-C, cleanly (the
+    watcher stops, no write is cut off half-way), at once."""
+    import signal
+
+    def stop(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+
+
 def _setup_logging() -> None:
     import logging
 
@@ -873,6 +962,7 @@ def watch(state: State, output: Path | None) -> None:
     from .watch import FeedService, Watcher
 
     _setup_logging()
+    _stop_on_sigterm()
     state.vault()  # the config must be valid to start
     service = FeedService(state.root, _clock(state), output=output, freeze_gc=True,
                           jobs=state.jobs)
@@ -912,6 +1002,7 @@ def serve(state: State, host: str, port: int, token: str | None, behind_proxy: b
     from .watch import FeedService, Watcher
 
     _setup_logging()
+    _stop_on_sigterm()
     token = check_token(token) if token else load_or_create_token(user_config_dir())
     state.vault()
     service = FeedService(state.root, _clock(state), freeze_gc=True, jobs=state.jobs)
@@ -984,6 +1075,7 @@ def near_command(state: State, city: str, from_text: str | None, to_text: str | 
     for contact, check_in in people:
         row = check_in_json(check_in)
         row["draft"] = trip_draft(contact, city, start, end, config)
+        row["trip"] = _trip_json(state, contact)
         rows.append(row)
     if as_json:
         _json(rows)

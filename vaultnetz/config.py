@@ -7,6 +7,8 @@ file that ``vaultnetz init`` writes.
 
 from __future__ import annotations
 
+import difflib
+import functools
 import re
 import tomllib
 from collections.abc import Callable, Mapping
@@ -207,21 +209,75 @@ def _phone_region(value: Any) -> str:
     return region
 
 
+def _patterns(value: Any) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise ValueError('expected a list of patterns such as ["Archive/**"]')
+    return tuple(v.strip() for v in value)
+
+
+def _date_order(value: Any) -> str:
+    if value not in ("", "DMY", "MDY"):
+        raise ValueError('expected "DMY", "MDY" or ""')
+    return str(value)
+
+
 def _cadence_table(value: Any) -> dict[str, Cadence]:
     if not isinstance(value, dict):
         raise ValueError("expected a table of tag = cadence")
     return {str(tag).lstrip("#").lower(): parse_cadence(c) for tag, c in value.items()}
 
 
-def _field_table(value: Any) -> dict[str, str]:
+def _field_table(value: Any) -> dict[str, tuple[str, ...]]:
     if not isinstance(value, dict):
-        raise ValueError("expected a table of field = front-matter key")
+        raise ValueError("expected a table of field = front-matter key (or a list of keys)")
     unknown = [k for k in value if k not in FIELD_NAMES]
     if unknown:
         raise ValueError(f"unknown field(s) {', '.join(unknown)}; known: {', '.join(FIELD_NAMES)}")
-    if not all(isinstance(v, str) and v for v in value.values()):
-        raise ValueError("expected front-matter key names as strings")
-    return dict(value)
+    out = {}
+    for name, keys in value.items():
+        keys = [keys] if isinstance(keys, str) else keys
+        if not isinstance(keys, list) or not keys or not all(
+                isinstance(k, str) and k.strip() for k in keys):
+            raise ValueError("expected front-matter key names as strings")
+        out[name] = tuple(k.strip() for k in keys)
+    return out
+
+
+# The keys other Obsidian people and CRM setups use for the same fields (the Obsidian
+# personal CRM plugins, Dataview examples, vCard-contacts vaults, Monica's exports…).
+# Keys are compared without case, spaces, '-', '_' and '.': "Last Contact" = last_contact.
+FIELD_SYNONYMS: dict[str, tuple[str, ...]] = {
+    "name": ("full_name",),
+    "aliases": ("alias",),
+    "last_contact": ("last_contacted", "last_met", "last_seen", "last_contact_date",
+                     "letzter_kontakt", "zuletzt"),
+    "birthday": ("bday", "birthdate", "born", "date_of_birth", "dob", "geburtstag"),
+    "email": ("e-mail", "mail", "emails", "email_address", "e-mails"),
+    "phone": ("mobile", "tel", "telephone", "phones", "phone_number", "cell", "telefon",
+              "handy"),
+    "company": ("organization", "organisation", "org", "employer", "firma"),
+    "role": ("title", "position", "job_title", "job", "beruf"),
+    "city": ("location", "town", "ort", "stadt", "wohnort"),
+    "met_via": ("how_we_met", "met_at", "kennengelernt"),
+    "cadence": ("frequency", "contact_frequency", "reminder_frequency"),
+    "snooze_until": ("snoozed_until",),
+    "linkedin": ("linked_in", "linkedin_url"),
+    "department": ("dept", "abteilung"),
+    "website": ("url", "homepage", "web", "site"),
+    "tags": (),
+    "status": (),
+    "priority": (),
+    "date": (),
+}
+
+
+@functools.lru_cache(maxsize=4096)
+def norm_key(key: str) -> str:
+    """A front-matter key as compared: "Last Contact", last-contact, lastContact →
+    lastcontact."""
+    return re.sub(r"[\s_\-.]", "", key).casefold()
 
 
 KEYS: tuple[Key, ...] = (
@@ -275,6 +331,10 @@ KEYS: tuple[Key, ...] = (
         "Commit every write to the vault's git repository (like --commit)."),
     Key("max_note_size", 2_000_000, _positive_int, "a number of bytes ≥ 1",
         "Notes larger than this are skipped with a warning."),
+    Key("exclude", (), _patterns, 'a list of glob patterns such as "Archive/**"',
+        "Notes to skip, by their path in the vault (glob patterns; a name without wildcards "
+        "is a folder). The templates folders of Obsidian's Templates and Templater plugins "
+        "are skipped anyway, e.g. [\"Archive/**\", \"**/*.excalidraw.md\"]."),
     Key("trip_folders", ("Trips",), _str_list, "a list of folder names",
         "Folders whose notes with front-matter `city`, `from` and `to` are trips."),
     Key("trip_lead_days", 7, _int_range(0, MAX_TRIP_LEAD_DAYS),
@@ -290,8 +350,13 @@ KEYS: tuple[Key, ...] = (
         '[templates]\n# trip = "Hi {first_name}, I am in {city} {dates}. Coffee? '
         'No worries if not."'),
     Key("fields", {}, _field_table, "a table of field = front-matter key",
-        "Rename front-matter keys, e.g. last_contact = \"last-seen\".",
-        '[fields]\n# last_contact = "last-seen"'),
+        "Other front-matter keys for a field (one, or a list), besides the field's own "
+        "name and the common ones of other tools (last_contacted, bday, e-mail, "
+        "organization, … in any case or spelling).",
+        '[fields]\n# last_contact = ["last-seen", "zuletzt gesehen"]'),
+    Key("date_order", "", _date_order, '"", "DMY" or "MDY"',
+        "How to read a date like 03/04/1990 in a note: day first (DMY) or month first "
+        "(MDY); empty: DMY when language is de, else MDY."),
 )
 
 KEYS_BY_NAME = {key.name: key for key in KEYS}
@@ -320,15 +385,52 @@ class Config:
     phone_region: str = ""
     git_commit: bool = False
     max_note_size: int = 2_000_000
+    exclude: tuple[str, ...] = ()
     trip_folders: tuple[str, ...] = ("Trips",)
     trip_lead_days: int = 7
     city_aliases: dict[str, tuple[str, ...]] = field(default_factory=dict)
     templates: dict[str, str] = field(default_factory=dict)
-    fields: dict[str, str] = field(default_factory=dict)
+    fields: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    date_order: str = ""
 
     def key(self, field_name: str) -> str:
-        """The front-matter key the user's notes use for a field."""
-        return self.fields.get(field_name, field_name)
+        """The front-matter key to write a field under (the first of ``[fields]``)."""
+        keys = self.fields.get(field_name)
+        return keys[0] if keys else field_name
+
+    @functools.cached_property
+    def key_lookup(self) -> dict[str, tuple[str, int]]:
+        """Compared key → (field, rank): the keys of ``[fields]`` first, then the field's
+        own name, then its synonyms."""
+        lookup: dict[str, tuple[str, int]] = {}
+        for name in FIELD_NAMES:
+            for rank, keys in enumerate((self.fields.get(name, ()), (name,),
+                                         FIELD_SYNONYMS.get(name, ()))):
+                for key in keys:
+                    lookup.setdefault(norm_key(key), (name, rank))
+        return lookup
+
+    @property
+    def order(self) -> str:
+        """How to read a date like 03/04/1990: date_order, else by language."""
+        return self.date_order or ("DMY" if self.language == "de" else "MDY")
+
+
+def field_keys(meta: Mapping[str, Any], config: Config) -> dict[str, str]:
+    """Field → the key of ``meta`` that holds it, matched without case or separators
+    and through the synonyms; front-matter beats a Dataview inline field ("::key")."""
+    lookup = config.key_lookup
+    best: dict[str, tuple[int, str]] = {}
+    for key in meta:
+        inline = key.startswith("::")
+        hit = lookup.get(norm_key(key[2:] if inline else key))
+        if hit is None:
+            continue
+        name, rank = hit
+        rank += 10 if inline else 0
+        if name not in best or rank < best[name][0]:
+            best[name] = (rank, key)
+    return {name: key for name, (_, key) in best.items()}
 
 
 def _line_of(text: str, key: str) -> int | None:
@@ -353,9 +455,11 @@ def parse_config(text: str, path: str = CONFIG_NAME) -> tuple[Config, list[Probl
     for name, raw in data.items():
         key = KEYS_BY_NAME.get(name)
         if key is None:
+            close = difflib.get_close_matches(name, KEYS_BY_NAME, n=1, cutoff=0.6)
             problems.append(Problem(
                 path, _line_of(text, name), "warning", "config-unknown-key",
                 f"unknown key {name!r} is ignored",
+                f"did you mean {close[0]!r}?" if close else
                 "known keys: " + ", ".join(KEYS_BY_NAME)))
             continue
         try:

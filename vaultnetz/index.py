@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from .cache import RACY_NS, Cache, CachedNote, cache_file, decode_note, encode_note
-from .config import CONFIG_NAME, Config, load_config
+from .config import CONFIG_NAME, Config, field_keys, load_config
 from .errors import VaultnetzError
 from .model import Contact, Interaction, Problem
 from .notes import (
@@ -29,6 +29,7 @@ from .notes import (
     walk_notes,
 )
 from .parallel import Helper, Wanted, processes_for, share_out
+from .skips import skip_rules, skipped_by
 from .snapshot import Built, Opened, encode_snapshot, open_snapshot
 from .trips import Trip, in_trip_folder, trip_from_note
 from .values import ISO_DATE, in_range, parse_birthday, parse_cadence, parse_date
@@ -48,6 +49,7 @@ class Vault:
     trips: tuple[Trip, ...] = ()
     # Each note's size when it was read: a write refuses a note that is shorter now.
     read_sizes: Mapping[str, int] = field(default_factory=dict)
+    skipped: Mapping[str, int] = field(default_factory=dict)  # notes each skip rule left out
 
     @functools.cached_property
     def name(self) -> str:
@@ -65,9 +67,32 @@ def find_vault(explicit: str | None, env: Mapping[str, str], cwd: Path) -> Path:
     if env.get("VAULTNETZ_VAULT"):
         return Path(env["VAULTNETZ_VAULT"])
     for folder in (cwd, *cwd.parents):
-        if (folder / CONFIG_NAME).is_file() or (folder / ".obsidian").is_dir():
+        if is_vault(folder, people_folders=()):
             return folder
     return cwd
+
+
+def is_vault(folder: Path, people_folders: Iterable[str] = ("People",)) -> bool:
+    """Whether ``folder`` looks like a vault: vaultnetz.toml, .obsidian/ or a people folder."""
+    if (folder / CONFIG_NAME).is_file() or (folder / ".obsidian").is_dir():
+        return True
+    return any((folder / p).is_dir() for p in people_folders)
+
+
+def require_vault(root: Path, searched: bool) -> Path:
+    """``root``, when it is a vault; else an error that says where vaultnetz looked and how
+    to start (no command runs, or writes, in a folder that is no vault)."""
+    if not root.is_dir():
+        raise VaultnetzError(f"the vault {str(root)!r} is not a folder",
+                             "pass --vault PATH or set VAULTNETZ_VAULT")
+    if is_vault(root):
+        return root
+    where = f"in {root} and its parents" if searched else f"in {root}"
+    raise VaultnetzError(
+        f"no vault here: looked for vaultnetz.toml or .obsidian/ {where}, and for a People/ "
+        f"folder in {root}",
+        f"start one with `vaultnetz init {root}`, or pass --vault PATH (or set "
+        "VAULTNETZ_VAULT) to your notes")
 
 
 def _nfc(text: str) -> str:
@@ -123,9 +148,23 @@ def _parse_tags(value: Any) -> tuple[str, ...]:
 
 
 def is_contact_note(note: Note, config: Config) -> bool:
+    """In a people folder, or tagged `person` (or `person/…`, in the front-matter or as
+    `#person` in the text)."""
     if _in_people_folder(note.path, config.people_folders):
         return True
-    return "person" in (t.casefold() for t in _tags(note.meta.get(config.key("tags"))))
+    if not note.meta:
+        return False
+    return any(t.casefold() == "person" or t.casefold().startswith("person/")
+               for t in _note_tags(note.meta, field_keys(note.meta, config)))
+
+
+def _note_tags(meta: Mapping[str, Any], keys: Mapping[str, str]) -> tuple[str, ...]:
+    """The tags of the front-matter (under whichever key holds them) and of the text."""
+    found = _tags(meta[keys["tags"]]) if "tags" in keys else ()
+    body = meta.get("::#tags")
+    if body:
+        found = found + tuple(t for t in body if t not in found)
+    return found
 
 
 _STATUSES = {s: s for s in ("active", "paused", "archived")}
@@ -137,17 +176,20 @@ def contact_from_note(note: Note, config: Config) -> tuple[Contact | None, list[
     without it."""
     meta = note.meta
     problems: list[Problem] = []
-    renamed = config.fields.get  # config.key, inlined: it runs ~16 times per contact
+    keys = field_keys(meta, config) if meta else {}
+    order = config.order
 
     def get(field_name: str) -> Any:
-        return meta.get(renamed(field_name, field_name))
+        key = keys.get(field_name)
+        return None if key is None else meta[key]
 
     def bad(field_name: str, message: str, hint: str) -> None:
         # One unusable value never hides the contact: it is a warning, and the contact
         # stays without it (CONTRACT §8).
-        key = config.key(field_name)
+        key = keys.get(field_name, config.key(field_name))
+        shown = key[2:] + "::" if key.startswith("::") else key
         problems.append(Problem(note.path, note.meta_lines.get(key), "warning",
-                                f"bad-{field_name}", f"{key}: {message}; ignored", hint))
+                                f"bad-{field_name}", f"{shown}: {message}; ignored", hint))
 
     def parse(field_name: str, parser: Any, hint: str) -> Any:
         raw = get(field_name)
@@ -165,7 +207,7 @@ def contact_from_note(note: Note, config: Config) -> tuple[Contact | None, list[
             bad(field_name, message, hint)
             return None
 
-    tags = _tags(get("tags"))
+    tags = _note_tags(meta, keys)
     cadence = parse("cadence", parse_cadence, "use e.g. 3m, 6w, 90d, monthly or 'alle 3 Monate'")
     cadence_source = "field"
     if cadence is None:
@@ -176,9 +218,10 @@ def contact_from_note(note: Note, config: Config) -> tuple[Contact | None, list[
             if tag in lowered:
                 cadence, cadence_source = tag_cadence, f"tag:{tag}"
                 break
-    last_contact = parse("last_contact", parse_date, "use YYYY-MM-DD")
-    snooze = parse("snooze_until", parse_date, "use YYYY-MM-DD")
-    birthday = parse("birthday", parse_birthday, "use YYYY-MM-DD, or --MM-DD without the year")
+    last_contact = parse("last_contact", lambda v: parse_date(v, order), "use YYYY-MM-DD")
+    snooze = parse("snooze_until", lambda v: parse_date(v, order), "use YYYY-MM-DD")
+    birthday = parse("birthday", lambda v: parse_birthday(v, order),
+                     "use YYYY-MM-DD, or --MM-DD without the year")
 
     # The known words as one shared string each (a large vault has one per contact).
     status = str(get("status") or "active").strip().lower()
@@ -196,10 +239,10 @@ def contact_from_note(note: Note, config: Config) -> tuple[Contact | None, list[
 
     name_value = get("name")
     name = str(name_value).strip() if name_value not in (None, "") else note.stem
-    aliases = _strings(get("aliases")) + _strings(meta.get("alias"))
+    aliases = _strings(get("aliases"))
     interactions = list(note.log)
     if last_contact is not None:
-        line = note.meta_lines.get(config.key("last_contact"))
+        line = note.meta_lines.get(keys["last_contact"])
         interactions.append(Interaction(last_contact, "contact", "", "field", note.path, line))
 
     def text(field_name: str) -> str:
@@ -241,11 +284,12 @@ def note_date(note: Note, config: Config) -> date | None:
             return in_range(date.fromisoformat(note.stem))
         except ValueError:
             return None
-    raw = note.meta.get(config.key("date"))
+    key = field_keys(note.meta, config).get("date") if note.meta else None
+    raw = None if key is None else note.meta[key]
     if raw is None:
         return None
     try:
-        return parse_date(raw)
+        return parse_date(raw, config.order)
     except ValueError:
         return None
 
@@ -318,7 +362,11 @@ def mentions_in(note: Note, day: date, contacts: tuple[Contact, ...], lookup: Co
             if index in seen or contacts[index].path == note.path:
                 continue
             seen.add(index)
-            text = f"{note.stem}: {link.context}"
+            # The sentence that links them; a meeting note's title before it (a daily
+            # note's title is its date, shown anyway); for a front-matter link, the title.
+            text = link.context or note.stem
+            if link.context and not ISO_DATE.match(note.stem):
+                text = f"{note.stem}: {link.context}"
             mentions.append((contacts[index].path, Interaction(
                 day, "contact", text, "mention", note.path, link.line)))
     return mentions
@@ -495,6 +543,8 @@ class NoteIndex:
         # The agenda note is written by vaultnetz and never read as input.
         self.ignore = {i.replace("\\", "/") for i in ignore} | (
             {config.agenda_note} if config.agenda_note else set())
+        self.skip_rules = skip_rules(root, config.exclude)  # templates, `exclude`
+        self.skipped: dict[str, int] = {}  # notes each rule skipped in the last scan
         self.stale: dict[str, tuple[Problem, ...]] = {}  # broken now, last good state kept
         self._notes: dict[str, Note] = {}
         self._walk_problems: list[Problem] = []
@@ -510,8 +560,18 @@ class NoteIndex:
     def scan(self) -> list[Walked]:
         """Every note's path and stat (or the problem reading it), without reading notes."""
         links: list[str] = []
-        scanned = [item for item in walk_notes(self.root, links) if item[0] not in self.ignore]
+        scanned = []
+        skipped: dict[str, int] = {}
+        for item in walk_notes(self.root, links):
+            if item[0] in self.ignore:
+                continue
+            rule = skipped_by(self.skip_rules, item[0]) if self.skip_rules else None
+            if rule is not None:
+                skipped[rule] = skipped.get(rule, 0) + 1
+                continue
+            scanned.append(item)
         self._links = links
+        self.skipped = skipped
         return scanned
 
     def cached_state(self, scanned: list[Walked]) -> str | None:
@@ -683,7 +743,8 @@ class NoteIndex:
         problem_paths = {p.path for p in self._walk_problems}
         for rel in sorted(paths):
             parts = rel.split("/")
-            if rel in self.ignore or any(is_ignored_name(part) for part in parts):
+            if rel in self.ignore or any(is_ignored_name(part) for part in parts) or (
+                    self.skip_rules and skipped_by(self.skip_rules, rel)):
                 continue
             if rel in problem_paths or any(p.startswith(rel + "/") for p in problem_paths):
                 return walk_it_all()
@@ -817,7 +878,7 @@ class NoteIndex:
             notes = [self._notes[path] for path in sorted(self._notes)]
             self._vault = replace(
                 build_vault(self.root, self.config, notes, self._problems(), self._memo),
-                read_sizes={note.path: note.size for note in notes})
+                read_sizes={note.path: note.size for note in notes}, skipped=dict(self.skipped))
         return self._vault
 
     def take_vault(self) -> Vault:
@@ -857,7 +918,7 @@ class NoteIndex:
             scanned = self.scan()
         vault, state = self._load(scanned, progress)
         sizes = {rel: st.st_size for rel, st, _ in scanned if st is not None}
-        return replace(vault, read_sizes=sizes), state
+        return replace(vault, read_sizes=sizes, skipped=dict(self.skipped)), state
 
     def _load(self, scanned: list[Walked], progress: Progress | None
               ) -> tuple[Vault, str | None]:
@@ -1037,7 +1098,8 @@ class NoteIndex:
 
     def _snapshot_key(self) -> str:
         """What a built vault depends on besides its notes: the config and its problems."""
-        text = repr(("vault", self.config, self.config_problems, sorted(self.ignore)))
+        text = repr(("vault", self.config, self.config_problems, sorted(self.ignore),
+                     [what for what, _ in self.skip_rules]))
         return hashlib.blake2b(text.encode("utf-8", "surrogateescape"),
                                digest_size=20).hexdigest()
 
@@ -1059,7 +1121,8 @@ def _state_digest(entries: Iterable[tuple[str, int, int]], problems: Iterable[Pr
 
 
 def parse_settings(config: Config) -> ParseSettings:
-    return ParseSettings(config.log_heading, config.max_note_size, config.key("date"))
+    return ParseSettings(config.log_heading, config.max_note_size,
+                         "|".join(("date", *config.fields.get("date", ()))))
 
 
 def cache_fingerprint(config: Config) -> str:

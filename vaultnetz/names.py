@@ -186,4 +186,4 @@ def find_contact(vault: Vault, query: str) -> Contact:
             f"{query!r} matches a note that has errors and is skipped: {', '.join(broken)}",
             "run `vaultnetz check` to see what to fix")
     raise ContactNotFound(f"no contact matches {query!r}",
-                          "check the spelling, or list contacts with `vaultnetz due --all`")
+                          "check the spelling, or see every contact with `vaultnetz list`")

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from .atomic import is_temp_name
+from .config import norm_key
 from .model import Interaction, InteractionKind, Problem
 from .values import ISO_DATE, MAX_YEAR, MIN_YEAR
 
@@ -179,7 +180,7 @@ class ParseSettings(NamedTuple):
 
     log_heading: str = "Log"
     max_size: int = 2_000_000
-    date_key: str = "date"
+    date_key: str = "date"  # the front-matter keys that make a note dated, "|"-separated
 
 
 def digest(data: bytes) -> str:
@@ -300,8 +301,10 @@ def parse_note(
     has_heading = False
     if _heading_pattern(log_heading).search(text):  # most notes have no Log: skip the scan
         log, has_heading = _parse_log(path, lines, body_start, log_heading, problems)
-    dated = ISO_DATE.match(_stem(path)) is not None or meta.get(date_key) is not None
-    links = tuple(_scan_links(lines)) if dated and "[[" in text else ()
+    if "::" in text or "#person" in text:  # Dataview inline fields, a body #person tag
+        _inline_fields(lines, body_start, meta, meta_lines)
+    dated = ISO_DATE.match(_stem(path)) is not None or (bool(meta) and _has_date(meta, date_key))
+    links = tuple(_scan_links(lines, body_start)) if dated and "[[" in text else ()
     ok = not any(p.severity == "error" for p in problems)
     return Note(path, len(data), mtime_ns, meta, meta_lines, tuple(log), links,
                 tuple(problems), ok, has_heading)
@@ -378,6 +381,12 @@ def _parse_log(
     for i in range(section[0] + 1, section[1]):
         match = _BULLET.match(lines[i])
         if not match:
+            loose = _LOOSE_BULLET.match(lines[i])
+            if loose:  # "- 12/03/2026 Lunch": meant as an entry, but not counted
+                problems.append(Problem(
+                    path, i + 1, "warning", "log-date-form",
+                    f"log entry date {loose.group(1)!r} is not YYYY-MM-DD; the entry is "
+                    "ignored", f"write the date as YYYY-MM-DD{_iso_hint(loose.group(1))}"))
             continue
         raw_date = match.group(2)
         try:
@@ -407,15 +416,103 @@ def _parse_log(
     return entries, True
 
 
-def _scan_links(lines: list[str]) -> Iterator[Link]:
+def _has_date(meta: dict[str, Any], date_keys: str) -> bool:
+    wanted = {norm_key(k) for k in date_keys.split("|")}
+    return any(meta[k] is not None and norm_key(k.lstrip(":")) in wanted for k in meta)
+
+
+# Dataview inline fields: "key:: value" on a line of its own (also as a bullet, or in bold:
+# "**Last contact::** 2026-05-01"), and "[key:: value]" or "(key:: value)" within a line.
+_INLINE_LINE = re.compile(
+    r"^[ \t]*(?:[-*+][ \t]+|>[ \t]*)?(?:\*\*|__)?([^\W\d][\w \-/.]{0,60}?)(?:\*\*|__)?::"
+    r"(?:\*\*|__)?[ \t]*(.*)$")
+_INLINE_BRACKETED = re.compile(r"[\[(]([^\W\d][\w \-/.]{0,60}?)::[ \t]*([^\]\[()]*)[\])]")
+_BODY_PERSON_TAG = re.compile(r"(?<![\w/#&])#(person(?:/[\w/-]+)?)(?![\w/-])", re.IGNORECASE)
+
+
+def _inline_fields(lines: list[str], start: int, meta: dict[str, Any],
+                   meta_lines: dict[str, int]) -> None:
+    """Dataview inline fields of the text as "::key" in ``meta`` (the front-matter's own
+    keys win: ``config.field_keys``), and `#person` tags of the text as "::#tags"."""
+    fence = False
+    tags: list[str] = []
+    for i in range(start, len(lines)):
+        line = lines[i]
+        if line.lstrip().startswith(("```", "~~~")):
+            fence = not fence
+            continue
+        if fence:
+            continue
+        if "#" in line and "#person" in line.lower():
+            tags += [m.group(1) for m in _BODY_PERSON_TAG.finditer(line)
+                     if m.group(1) not in tags]
+        if "::" not in line or _BULLET.match(line):  # a Log bullet is no field
+            continue
+        found = [(m.group(1), m.group(2)) for m in _INLINE_BRACKETED.finditer(line)]
+        if not found:
+            match = _INLINE_LINE.match(line)
+            if match:
+                found = [(match.group(1), match.group(2))]
+        for key, value in found:
+            name = sys.intern("::" + key.strip())
+            if name not in meta:
+                meta[name] = value.strip().strip("*_").strip()
+                meta_lines[name] = i + 1
+    if tags:
+        meta["::#tags"] = tags
+
+
+_WIKI_LINK = re.compile(r"\[\[([^\[\]|#^\n]*)(?:[#^][^\[\]|\n]*)?(?:\|([^\[\]\n]*))?\]\]")
+_LIST_MARK = re.compile(r"^(?:[-*+]|\d+[.)]|>|#{1,6})[ \t]+(?:\[[ xX]\][ \t]+)?")
+_LEADING_DATE = re.compile(r"^\[?\[?\d{4}-\d{2}-\d{2}\]?\]?[ \t]*[:–—-]?[ \t]*")
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=\S)")
+
+
+def mention_text(line: str, target: str) -> str:
+    """The sentence or bullet that links ``target``, as plain text: no bullet marker, no
+    ``[[…]]`` (the link's display text instead), no repeated date."""
+    def shown(match: re.Match[str]) -> str:
+        return (match.group(2) or match.group(1).rsplit("/", 1)[-1]).strip()
+
+    text = _LEADING_DATE.sub("", _LIST_MARK.sub("", line.strip()))
+    plain_text = _WIKI_LINK.sub(shown, text)
+    sentences = _SENTENCE_END.split(plain_text)
+    if len(sentences) > 1:
+        wanted = _WIKI_LINK.sub(shown, f"[[{target}]]")
+        for sentence, raw in zip(sentences, _SENTENCE_END.split(text), strict=False):
+            if target in raw or wanted in sentence:
+                plain_text = sentence
+                break
+    plain_text = " ".join(plain_text.split())
+    return plain_text if len(plain_text) <= 140 else plain_text[:139] + "…"
+
+
+# A Log bullet that starts with a date in another form: 12/03/2026, 12.03.2026, 3 March 2026…
+_LOOSE_BULLET = re.compile(
+    r"^[ \t]*[-*+][ \t]+(?:\[[ xX]\][ \t]+)?\[?\[?("
+    r"\d{1,2}[./]\d{1,2}[./]\d{2,4}|\d{4}/\d{1,2}/\d{1,2}|\d{1,2}\.?[ \t]+[^\W\d_]+\.?[ \t]+\d{4}"
+    r"|[^\W\d_]+\.?[ \t]+\d{1,2},?[ \t]+\d{4})\]?\]?(?=[\s:,;]|$)")
+
+
+def _iso_hint(text: str) -> str:
+    from .values import parse_date
+
+    try:
+        return f": {parse_date(text).isoformat()}"
+    except ValueError:
+        return ""
+
+
+def _scan_links(lines: list[str], body_start: int = 0) -> Iterator[Link]:
     for i, line in enumerate(lines):
         if "[[" not in line:
             continue
         for match in LINK.finditer(line):
-            context = line.strip()
-            if len(context) > 140:
-                context = context[:139] + "…"
-            yield Link(match.group(1).strip(), i + 1, context)
+            target = match.group(1).strip()
+            # A link in the front-matter ("attendees: [[Anna]]") has no text of its own:
+            # the note's title stands for it (index.mentions_in).
+            context = mention_text(line, target) if i >= body_start else ""
+            yield Link(target, i + 1, context)
 
 
 @functools.lru_cache(maxsize=8192)

@@ -28,7 +28,8 @@ def standing_of(contact: Contact, today: date, max_attempts: int) -> Standing:
         if item.kind != "contact":
             continue
         if item.day <= today:
-            if last is None or (item.day, _SOURCE_RANK[item.source]) > (
+            # On one day, the richer source; among equals, the last in note order.
+            if last is None or (item.day, _SOURCE_RANK[item.source]) >= (
                 last.day, _SOURCE_RANK[last.source]
             ):
                 last = item

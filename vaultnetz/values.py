@@ -20,7 +20,8 @@ CADENCE_ACCEPTED = (
     "half-yearly, yearly, ISO P3M, a whole number of days, or wöchentlich, monatlich, "
     "vierteljährlich, halbjährlich, jährlich, 'alle 3 Monate'"
 )
-DATE_ACCEPTED = "YYYY-MM-DD or [[YYYY-MM-DD]]"
+DATE_ACCEPTED = ("YYYY-MM-DD or [[YYYY-MM-DD]] (also 14.03.1990, 03/14/1990, "
+                 "March 14, 1990, 14. März 1990)")
 # Dates outside these years are typos (9999, 0202): unusable, so that one of them cannot
 # push any computation past the calendar's end.
 MIN_YEAR, MAX_YEAR = 1900, 2999
@@ -152,17 +153,20 @@ def in_range(day: date) -> date:
                      f"{MIN_YEAR}-01-01 and {MAX_YEAR}-12-31")
 
 
-def parse_date(value: Any) -> date:
-    """A date as YAML gives it: a date, 'YYYY-MM-DD', '[[YYYY-MM-DD]]' or [[date]]."""
+def parse_date(value: Any, order: str = "") -> date:
+    """A date as people write it: a YAML date or date-time, 'YYYY-MM-DD', '[[YYYY-MM-DD]]'
+    (also unquoted: a nested list in YAML), a date-time such as Obsidian's
+    '2026-05-01T14:30', or '14.03.1990', '03/14/1990', 'March 14, 1990', '14. März 1990'.
+    ``order`` ("DMY" or "MDY") settles a date like 03/04/1990; without it, that is an
+    error that says so."""
     if isinstance(value, datetime):
         return in_range(value.date())
     if isinstance(value, date):
         return in_range(value)
-    # An unquoted [[2024-05-01]] is a nested list in YAML.
     if isinstance(value, list) and len(value) == 1:
         inner = value[0]
         if isinstance(inner, list) and len(inner) == 1:
-            return parse_date(inner[0])
+            return parse_date(inner[0], order)
     if isinstance(value, str):
         text = value.strip()
         wiki = WIKI_DATE.match(text)
@@ -174,11 +178,72 @@ def parse_date(value: Any) -> date:
             except ValueError:
                 raise ValueError(f"{text!r} is not a real date") from None
             return in_range(day)
+        found = _other_forms(text, order)
+        if found is not None:
+            return in_range(found)
     raise ValueError(f"{value!r} is not a date; use {DATE_ACCEPTED}")
 
 
-def parse_birthday(value: Any) -> Birthday:
-    """A birthday: a date, or '--MM-DD' (also '--MMDD') when the year is unknown."""
+_DATETIME = re.compile(r"^(\d{4}-\d{2}-\d{2})[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?"
+                       r"(?:Z|[+-]\d{2}:?\d{2})?$")
+_DOTTED = re.compile(r"^(\d{1,2})\.\s?(\d{1,2})\.\s?(\d{4})$")
+_SLASHED = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
+_YMD_SLASHED = re.compile(r"^(\d{4})/(\d{1,2})/(\d{1,2})$")
+_DAY_MONTH = re.compile(r"^(\d{1,2})\.?\s+([^\W\d_]+)\.?,?\s+(\d{4})$")
+_MONTH_DAY = re.compile(r"^([^\W\d_]+)\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})$")
+MONTHS = {
+    name: number
+    for number, names in enumerate((
+        ("january", "jan", "januar", "jänner", "jaenner"), ("february", "feb", "februar"),
+        ("march", "mar", "märz", "maerz", "mrz"), ("april", "apr"), ("may", "mai"),
+        ("june", "jun", "juni"), ("july", "jul", "juli"), ("august", "aug"),
+        ("september", "sep", "sept"), ("october", "oct", "oktober", "okt"),
+        ("november", "nov"), ("december", "dec", "dezember", "dez")), start=1)
+    for name in names
+}
+
+
+def _other_forms(text: str, order: str) -> date | None:
+    """The date of the other forms ``parse_date`` reads; None when it is none of them."""
+    match = _DATETIME.match(text)
+    if match:
+        return _real(*reversed([int(x) for x in match.group(1).split("-")]), text=text)
+    match = _DOTTED.match(text)
+    if match:  # 14.03.1990: day first, always
+        return _real(int(match.group(1)), int(match.group(2)), int(match.group(3)), text=text)
+    match = _YMD_SLASHED.match(text)
+    if match:
+        return _real(int(match.group(3)), int(match.group(2)), int(match.group(1)), text=text)
+    match = _SLASHED.match(text)
+    if match:
+        a, b, year = int(match.group(1)), int(match.group(2)), int(match.group(3))
+        if a > 12 or (a != b and b <= 12 and order == "DMY"):
+            return _real(a, b, year, text=text)
+        if b > 12 or a == b or order == "MDY":
+            return _real(b, a, year, text=text)
+        raise ValueError(f"{text!r} could be {year}-{b:02d}-{a:02d} or {year}-{a:02d}-{b:02d}; "
+                         "use YYYY-MM-DD, or set date_order = \"DMY\" or \"MDY\"")
+    match = _DAY_MONTH.match(text)
+    if match and match.group(2).casefold() in MONTHS:
+        return _real(int(match.group(1)), MONTHS[match.group(2).casefold()],
+                     int(match.group(3)), text=text)
+    match = _MONTH_DAY.match(text)
+    if match and match.group(1).casefold() in MONTHS:
+        return _real(int(match.group(2)), MONTHS[match.group(1).casefold()],
+                     int(match.group(3)), text=text)
+    return None
+
+
+def _real(day: int, month: int, year: int, *, text: str) -> date:
+    try:
+        return date(year, month, day)
+    except ValueError:
+        raise ValueError(f"{text!r} is not a real date") from None
+
+
+def parse_birthday(value: Any, order: str = "") -> Birthday:
+    """A birthday: a date (in any form ``parse_date`` reads), or '--MM-DD' (also '--MMDD')
+    when the year is unknown."""
     if isinstance(value, str):
         text = value.strip()
         match = re.match(r"^--(\d{2})-?(\d{2})$", text)
@@ -190,10 +255,12 @@ def parse_birthday(value: Any) -> Birthday:
                 raise ValueError(f"birthday {text!r} is not a real day") from None
             return Birthday(month, day)
     try:
-        day_ = parse_date(value)
-    except ValueError:
+        day_ = parse_date(value, order)
+    except ValueError as exc:
+        reason = "is not understood" if "is not a date" in str(exc) else str(exc).split(
+            "; ", 1)[0].split(" ", 1)[1]
         raise ValueError(
-            f"birthday {value!r} is not understood; use YYYY-MM-DD or --MM-DD"
+            f"birthday {value!r} {reason}; use YYYY-MM-DD or --MM-DD"
         ) from None
     return Birthday(day_.month, day_.day, day_.year)
 

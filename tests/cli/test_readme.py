@@ -11,7 +11,7 @@ from conftest import REPO, SAMPLE, TODAY, run_cli
 
 README = (REPO / "README.md").read_text(encoding="utf-8")
 PREFIX = "$ vaultnetz --vault sample-vault --today 2026-11-23 "
-READ_ONLY = {"due", "show", "review", "stats", "near"}
+READ_ONLY = {"due", "show", "review", "stats", "near", "list"}
 EXAMPLES = [
     (command, output)
     for block in re.findall(r"```console\n(.*?)```", README, re.S)

@@ -82,7 +82,7 @@ def test_renamed_fields(make_vault) -> None:
     [
         ("name: A\ncadence: sometimes", 3, "bad-cadence", "cadence_source"),
         ("last_contact: 2026-13-01", 2, "bad-last_contact", "last_contact_field"),
-        ("name: A\n\nbirthday: 14.03.1984", 4, "bad-birthday", "birthday"),
+        ("name: A\n\nbirthday: 31.02.1984", 4, "bad-birthday", "birthday"),
         ("snooze_until: tomorrow", 2, "bad-snooze_until", "snooze_until"),
         ("status: gone", 2, "bad-status", "status"),
         ("priority: urgent", 2, "bad-priority", "priority"),
@@ -140,7 +140,7 @@ def test_mentions_in_daily_and_dated_notes_in_every_link_form(make_vault) -> Non
     first = min(anna.interactions, key=lambda i: i.day)
     assert first.path == "Daily/2026-01-01.md"
     assert first.line == 1
-    assert "Met [[Anna Berger]]" in first.text
+    assert first.text == "Met Anna Berger."  # plain: no [[…]], no date, no bullet
 
 
 def test_one_mention_per_note_and_no_self_mention(make_vault) -> None:

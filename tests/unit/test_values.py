@@ -60,13 +60,17 @@ def test_months_are_calendar_months() -> None:
 
 @pytest.mark.parametrize(
     "value",
-    [date(2026, 5, 1), "2026-05-01", "[[2026-05-01]]", [[date(2026, 5, 1)]], [["2026-05-01"]]],
+    [date(2026, 5, 1), "2026-05-01", "[[2026-05-01]]", [[date(2026, 5, 1)]], [["2026-05-01"]],
+     "2026-05-01T14:30", "2026-05-01 14:30", "2026-05-01T14:30:00+02:00", "01.05.2026",
+     "1.5.2026", "May 1, 2026", "1 May 2026", "1. Mai 2026", "2026/05/01",
+     "1 May, 2026"],
 )
 def test_date_forms(value: object) -> None:
     assert parse_date(value) == date(2026, 5, 1)
 
 
-@pytest.mark.parametrize("bad", ["2026-02-30", "01.05.2026", "yesterday", 20260501, [], None])
+@pytest.mark.parametrize("bad", ["2026-02-30", "31.02.2026", "yesterday", 20260501, [], None,
+                                 "05/06/2026"])
 def test_bad_dates(bad: object) -> None:
     with pytest.raises(ValueError, match="date"):
         parse_date(bad)
@@ -96,3 +100,17 @@ def test_snooze_until_date_or_duration() -> None:
     assert parse_date_or_duration("1m", today) == date(2026, 12, 23)
     with pytest.raises(ValueError, match="neither a date"):
         parse_date_or_duration("soon", today)
+
+
+@pytest.mark.parametrize(("text", "order", "expected"), [
+    ("03/14/1990", "", date(1990, 3, 14)), ("14/03/1990", "", date(1990, 3, 14)),
+    ("03/04/1990", "DMY", date(1990, 4, 3)), ("03/04/1990", "MDY", date(1990, 3, 4)),
+    ("04/04/1990", "", date(1990, 4, 4)),
+])
+def test_date_order_settles_ambiguous_dates(text: str, order: str, expected: date) -> None:
+    assert parse_date(text, order) == expected
+
+
+def test_an_ambiguous_date_says_how_to_settle_it() -> None:
+    with pytest.raises(ValueError, match="set date_order"):
+        parse_date("03/04/1990")
