@@ -405,6 +405,8 @@ def _parse_log(
                                     f"{MAX_YEAR} (a typo?)"))
             continue
         text = match.group(4).strip()
+        if "[[" in text:  # shown as plain text everywhere: the links' display text
+            text = plain_links(text)
         kind: InteractionKind = "contact"
         if "#" not in text:
             pass
@@ -468,17 +470,23 @@ _LEADING_DATE = re.compile(r"^\[?\[?\d{4}-\d{2}-\d{2}\]?\]?[ \t]*[:–—-]?[ \t
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=\S)")
 
 
+def _shown(match: re.Match[str]) -> str:
+    return (match.group(2) or match.group(1).rsplit("/", 1)[-1]).strip()
+
+
+def plain_links(text: str) -> str:
+    """``text`` with each ``[[link]]`` as its display text ("[[People/Anna|Annie]]" → Annie)."""
+    return _WIKI_LINK.sub(_shown, text)
+
+
 def mention_text(line: str, target: str) -> str:
     """The sentence or bullet that links ``target``, as plain text: no bullet marker, no
     ``[[…]]`` (the link's display text instead), no repeated date."""
-    def shown(match: re.Match[str]) -> str:
-        return (match.group(2) or match.group(1).rsplit("/", 1)[-1]).strip()
-
     text = _LEADING_DATE.sub("", _LIST_MARK.sub("", line.strip()))
-    plain_text = _WIKI_LINK.sub(shown, text)
+    plain_text = plain_links(text)
     sentences = _SENTENCE_END.split(plain_text)
     if len(sentences) > 1:
-        wanted = _WIKI_LINK.sub(shown, f"[[{target}]]")
+        wanted = plain_links(f"[[{target}]]")
         for sentence, raw in zip(sentences, _SENTENCE_END.split(text), strict=False):
             if target in raw or wanted in sentence:
                 plain_text = sentence

@@ -244,3 +244,12 @@ def test_the_init_example_is_neither_scheduled_nor_exported(tmp_path: Path) -> N
 def test_near_json_has_the_trip(sample_copy: Path) -> None:
     rows = json.loads(run_cli([*TODAY, "near", "München", "--json"], sample_copy).stdout)
     assert rows and all("trip" in row for row in rows)
+
+
+def test_log_entries_with_links_read_as_plain_text(make_vault) -> None:
+    root = make_vault({"People/Ann.md": "## Log\n- 2026-11-20 Lunch with [[Bo|Bobby]] and "
+                                        "[[People/Cy]]\n", "People/Bo.md": "x",
+                       "People/Cy.md": "x"})
+    ann = shown(root, "Ann")
+    assert ann["last_contact_text"] == "Lunch with Bobby and Cy"
+    assert "[[" not in run_cli([*TODAY, "show", "ann"], root).stdout
