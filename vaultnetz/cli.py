@@ -707,10 +707,11 @@ def ics(state: State, output: Path | None, horizon: int | None, tag: str | None)
     from .config import load_config
     from .feed import vault_feed
 
-    _, problems = load_config(state.root)
+    config, problems = load_config(state.root)
     warn_config(problems)
     feed = vault_feed(state.root, state.today, cache_dir=state.cache_dir(), horizon_days=horizon,
-                      tag=tag, progress=ReadProgress(), jobs=state.jobs)
+                      tag=tag, progress=ReadProgress(), jobs=state.jobs,
+                      action_base=_action_base(config.public_url))
     warn_errors(feed.errors)
     data = feed.data
     if output is None:
@@ -997,6 +998,7 @@ def serve(state: State, host: str, port: int, token: str | None, behind_proxy: b
     Example:
       vaultnetz serve --port 8765
     """
+    from .notify import DailyDigest, SentLog
     from .server import FeedApp, check_token, load_or_create_token
     from .server import serve as run_server
     from .watch import FeedService, Watcher
@@ -1004,29 +1006,97 @@ def serve(state: State, host: str, port: int, token: str | None, behind_proxy: b
     _setup_logging()
     _stop_on_sigterm()
     token = check_token(token) if token else load_or_create_token(user_config_dir())
-    state.vault()
+    config = state.vault().config
     service = FeedService(state.root, _clock(state), freeze_gc=True, jobs=state.jobs)
     service.rebuild()
     watcher = Watcher(service, time.monotonic)
     watcher.start()
+    daily = DailyDigest(service, config.notify.get("urls", ()), config.notify_at,
+                        SentLog(user_config_dir(), state.root),
+                        lambda: service.action_base)
 
     def ready(bound_host: str, bound_port: int) -> None:
         # The token once, in the page's address (under systemd this goes to the journal):
         # the page shows the feed's and the subscribe addresses.
         shown = f"[{bound_host}]" if ":" in bound_host else bound_host
-        echo(f"serving {state.root}\n  page: http://{shown}:{bound_port}/{token}/ "
-                   "(feed and subscribe links there; keep the address secret)", err=True)
+        if bound_host in ("0.0.0.0", "::"):  # reachable by this machine's name on the LAN
+            import socket
+
+            shown = socket.gethostname()
+        own = f"http://{shown}:{bound_port}"
+        # Feed events link each check-in's action page, where the phone reaches it.
+        service.action_base = f"{config.public_url or own}/{token}/c/"
+        service.rebuild()
+        daily.start()
+        echo(f"serving {state.root}\n  page: {own}/{token}/ "
+             "(feed and subscribe links there; keep the address secret)", err=True)
 
     try:
-        run_server(FeedApp(service, token), host, port, on_ready=ready,
-                   behind_proxy=behind_proxy)
+        run_server(FeedApp(service, token, timer=time.monotonic, behind_proxy=behind_proxy),
+                   host, port, on_ready=ready, behind_proxy=behind_proxy)
     except KeyboardInterrupt:
         pass
     except OSError as exc:
         raise VaultnetzError(f"cannot listen on {host}:{port}: {exc.strerror}",
                              "pick another --port, or stop the other server") from None
     finally:
+        daily.stop()
         watcher.stop()
+
+
+def _served_token() -> str:
+    """The token `serve` uses: $VAULTNETZ_TOKEN, else the one kept in the config folder."""
+    from .server import check_token, load_or_create_token
+
+    token = os.environ.get("VAULTNETZ_TOKEN")
+    return check_token(token) if token else load_or_create_token(user_config_dir())
+
+
+def _action_base(public_url: str) -> str:
+    """Where the action pages are for links made outside `serve` (ics, notify)."""
+    return f"{public_url}/{_served_token()}/c/" if public_url else ""
+
+
+@main.command()
+@click.option("--dry-run", is_flag=True, help="Print the digest; send nothing.")
+@click.option("--always", is_flag=True, help="Send even when nothing is due today.")
+@click.pass_obj
+def notify(state: State, dry_run: bool, always: bool) -> None:
+    """Send today's check-ins and upcoming trips, each with its action link, through the
+    notification URLs of [notify] urls (mail, ntfy, Telegram, Matrix, Gotify, …).
+
+    `serve` sends this by itself once a day at notify_at; links need public_url.
+
+    \b
+    Example:
+      vaultnetz notify --dry-run
+    """
+    from .notify import SentLog, digest, send
+
+    vault = state.vault()
+    config = vault.config
+    message = digest(vault, state.schedule(), _action_base(config.public_url))
+    urls = config.notify.get("urls", ())
+    if not (message.check_ins or message.trips) and not always:
+        echo("Nothing due today; nothing sent (--always sends the digest anyway).")
+        return
+    if dry_run:
+        echo(message.title)
+        echo(message.body)
+        echo(f"dry run: would send to {len(urls)} service{'s' if len(urls) != 1 else ''}; "
+             "nothing was sent", err=True)
+        return
+    if not urls:
+        raise VaultnetzError("there is nowhere to send the digest: no [notify] urls",
+                             'add [notify] urls = ["mailtos://…", "ntfy://…"] to vaultnetz.toml')
+    sent, problems = send(urls, message)
+    for problem in problems:
+        echo(f"warning: {problem}", err=True)
+    if not sent:
+        raise VaultnetzError("the digest was not sent to any service",
+                             "check the URLs in [notify] urls and the network")
+    SentLog(user_config_dir(), state.root).record(state.today)
+    echo(f"sent the digest to {sent} of {len(urls)} services")
 
 
 def user_config_dir() -> Path:

@@ -217,6 +217,23 @@ def _patterns(value: Any) -> tuple[str, ...]:
     return tuple(v.strip() for v in value)
 
 
+def _public_url(value: Any) -> str:
+    text = _text(value).strip().rstrip("/")
+    if text and not re.match(r"^https?://[^/\s]+(/[^\s]*)?$", text):
+        raise ValueError('expected an http:// or https:// address, e.g. "https://notes.example.org"')
+    return text
+
+
+def _notify_table(value: Any) -> dict[str, tuple[str, ...]]:
+    if not isinstance(value, dict) or set(value) - {"urls"}:
+        raise ValueError("expected a table with urls = [\"...\"]")
+    urls = value.get("urls", [])
+    urls = [urls] if isinstance(urls, str) else urls
+    if not isinstance(urls, list) or not all(isinstance(u, str) and "://" in u for u in urls):
+        raise ValueError("expected urls = a list of notification URLs (scheme://…)")
+    return {"urls": tuple(urls)}
+
+
 def _date_order(value: Any) -> str:
     if value not in ("", "DMY", "MDY"):
         raise ValueError('expected "DMY", "MDY" or ""')
@@ -327,6 +344,16 @@ KEYS: tuple[Key, ...] = (
         "Where phone numbers without a country code are from, to tell whether two are the "
         "same (import); empty: DE when language is de, else only numbers written with a "
         "country code compare."),
+    Key("public_url", "", _public_url, 'an http(s) address such as "https://notes.example.org"',
+        "Where `serve`'s page is reachable from your phone (a LAN name, Tailscale, a proxy): "
+        "feed events and the daily digest link each check-in's action page there. The "
+        "secret token is never written here; it is added to the links."),
+    Key("notify_at", "08:00", _alarm, '"HH:MM" (local time), or "" for never',
+        "When `serve` sends the daily digest through [notify] urls."),
+    Key("notify", {}, _notify_table, "a table with urls = [notification URLs]",
+        "Where the daily digest goes (`vaultnetz notify`; `serve` at notify_at): apprise "
+        "URLs for mail, ntfy, Telegram, Matrix, Gotify and more.",
+        '[notify]\n# urls = ["mailtos://user:app-password@example.org", "ntfy://my-topic"]'),
     Key("git_commit", False, _bool, "true or false",
         "Commit every write to the vault's git repository (like --commit)."),
     Key("max_note_size", 2_000_000, _positive_int, "a number of bytes ≥ 1",
@@ -383,6 +410,9 @@ class Config:
     agenda_note: str = ""
     import_cadence: Cadence = Cadence(6, "months", "6m")
     phone_region: str = ""
+    public_url: str = ""
+    notify_at: str = "08:00"
+    notify: dict[str, tuple[str, ...]] = field(default_factory=dict)
     git_commit: bool = False
     max_note_size: int = 2_000_000
     exclude: tuple[str, ...] = ()

@@ -143,10 +143,19 @@ def _newest_day(contact: Contact) -> date:
     return max((i.day for i in contact.interactions), default=_NO_DATE)
 
 
-def check_in_event(check_in: CheckIn, vault_name: str, config: Config, stamp: date) -> bytes:
+def action_id(path: str) -> str:
+    """The opaque, stable id of a contact's action page (``/<token>/c/<id>``)."""
+    return hashlib.sha256(f"vaultnetz\0action\0{path}".encode()).hexdigest()[:24]
+
+
+def check_in_event(check_in: CheckIn, vault_name: str, config: Config, stamp: date,
+                   action_base: str = "") -> bytes:
+    """A check-in's event; with ``action_base`` (the served page's address, ending in
+    ``/c/``), its URL and description carry the action page's link."""
     contact = check_in.contact
     lang = config.language
-    url = obsidian_url(vault_name, contact.path)
+    note_url = obsidian_url(vault_name, contact.path)
+    url = f"{action_base}{action_id(contact.path)}" if action_base else note_url
     summary = text(lang, "summary", name=contact.name)
     lines = [why_now(check_in, config)]
     if check_in.overdue_days:
@@ -167,7 +176,9 @@ def check_in_event(check_in: CheckIn, vault_name: str, config: Config, stamp: da
     if check_in.standing.open_attempts:
         lines.append(text(lang, "attempts", n=len(check_in.standing.open_attempts)))
     lines.append(text(lang, "draft", text=draft_for_check_in(check_in, config)))
-    lines.append(text(lang, "note", url=url))
+    if action_base:
+        lines.append(text(lang, "act", url=url))
+    lines.append(text(lang, "note", url=note_url))
     return event_bytes(uid=uid_for(contact, "check-in"), summary=summary, start=check_in.due,
                        stamp=stamp, description="\n".join(lines), url=url,
                        categories=_categories(contact), alarm=config.alarm)
@@ -240,6 +251,7 @@ def build_calendar(
     events: EventStore | None = None,
     used: set[str] | None = None,
     keys: KeyMemo | None = None,
+    action_base: str = "",
 ) -> bytes:
     """The whole feed as bytes: one event per check-in within the horizon, plus birthdays.
 
@@ -253,7 +265,7 @@ def build_calendar(
     store: EventStore = {} if events is None else events
     horizon = plan.today + timedelta(days=horizon_days or config.horizon_days)
     chosen: list[tuple[date, str, bytes]] = []
-    context = repr((vault.name, config, PRODID))
+    context = repr((vault.name, config, PRODID, action_base))
 
     def add(kind: str, uid: str, item: object, start: date, make: Callable[[], bytes],
             same: tuple[object, ...] = ()) -> None:
@@ -278,9 +290,10 @@ def build_calendar(
             stamp = check_in_stamp(check_in, plan.today)
             add("check-in", uid_for(check_in.contact, "check-in"), (check_in, stamp),
                 check_in.due, functools.partial(check_in_event, check_in, vault.name, config,
-                                                stamp),
+                                                stamp, action_base),
                 (check_in.contact, check_in.standing, check_in.due, check_in.original_due,
-                 check_in.reason, check_in.overdue_days, config, vault.name, stamp))
+                 check_in.reason, check_in.overdue_days, config, vault.name, stamp,
+                 action_base))
     if config.birthdays:
         for contact in _birthday_contacts(vault.contacts, plan, tag):
             assert contact.birthday is not None
@@ -383,7 +396,8 @@ class Feed:
 
 def vault_feed(root: Path, today: date, *, cache_dir: Path | None = None,
                horizon_days: int | None = None, tag: str | None = None,
-               progress: Progress | None = None, jobs: int | None = None) -> Feed:
+               progress: Progress | None = None, jobs: int | None = None,
+               action_base: str = "") -> Feed:
     """The feed of the vault at ``root``, through the cache in ``cache_dir`` (if any).
 
     With a cache, the feed is stored under a digest of everything it is made
@@ -407,7 +421,8 @@ def vault_feed(root: Path, today: date, *, cache_dir: Path | None = None,
         name = config.obsidian_vault or root.resolve().name
 
         def key(state: str) -> str:
-            text = repr(("ics", state, today, horizon_days, tag, name, config, PRODID))
+            text = repr(("ics", state, today, horizon_days, tag, name, config, PRODID,
+                         action_base))
             return hashlib.blake2b(text.encode("utf-8", "surrogateescape"),
                                    digest_size=20).hexdigest()
 
@@ -419,7 +434,8 @@ def vault_feed(root: Path, today: date, *, cache_dir: Path | None = None,
         known = set(events)
         used: set[str] = set()
         data = build_calendar(vault, schedule(vault.contacts, today, config),
-                              horizon_days=horizon_days, tag=tag, events=events, used=used)
+                              horizon_days=horizon_days, tag=tag, events=events, used=used,
+                              action_base=action_base)
         feed = Feed(data, len(vault.errors()), vault)
         if cache is not None:
             if used - known or (known - used and not tag and not horizon_days):

@@ -31,6 +31,8 @@ _TEXTS = {
         "work": "Work: {text}",
         "attempts": "Open attempts: {n}",
         "note": "Note: {url}",
+        "act": "Done? Record it: {url}",
+        "mail_subject": "Hello",
         "draft": "Draft: {text}",
         "trip_summary": "{city} trip: {n} people to ask",
         "trip_intro": "You will be in {city} {dates}. Whom to ask for a coffee, most due "
@@ -55,6 +57,8 @@ _TEXTS = {
         "work": "Arbeit: {text}",
         "attempts": "Offene Versuche: {n}",
         "note": "Notiz: {url}",
+        "act": "Erledigt? Hier eintragen: {url}",
+        "mail_subject": "Hallo",
         "draft": "Entwurf: {text}",
         "trip_summary": "Reise nach {city}: {n} Personen fragen",
         "trip_intro": "Du bist {dates} in {city}. Wen du auf einen Kaffee fragen kannst, die "

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from .actionpage import ActionPages, check_in_link, read_form
 from .errors import InvalidValue
 from .report import printable, strip_controls, why_now
 from .watch import FeedService, Snapshot
@@ -80,9 +81,14 @@ def check_token(token: str) -> str:
 class FeedApp:
     """The WSGI application."""
 
-    def __init__(self, service: FeedService, token: str) -> None:
+    def __init__(self, service: FeedService, token: str, *,
+                 timer: Callable[[], float] | None = None, behind_proxy: bool = False) -> None:
+        # timer: a monotonic clock for the action pages' one-minute repeat check.
         self.service = service
         self.token = token.encode("ascii")
+        self.behind_proxy = behind_proxy
+        self.actions = ActionPages(service, self.token, f"/{token}/",
+                                   timer if timer is not None else (lambda: 0.0))
         self._pages: tuple[Snapshot, tuple[object, ...], bytes] | None = None
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
@@ -94,6 +100,22 @@ class FeedApp:
         start_response(status, headers)
         return [] if method == "HEAD" else [body]
 
+    def _action(self, environ: dict[str, Any], method: str, cid: str
+                ) -> tuple[str, list[tuple[str, str]], bytes]:
+        """A check-in's action page: GET shows it, only POST writes."""
+        if method not in ("GET", "HEAD", "POST"):
+            status, headers, body = _plain("405 Method Not Allowed", b"Method Not Allowed\n")
+            return status, [*headers, ("Allow", "GET, HEAD, POST")], body
+        snapshot = self.service.snapshot
+        if snapshot is None:
+            return _plain("503 Service Unavailable", b"The feed is being built; retry.\n")
+        contact = self.actions.find(snapshot, cid)
+        if contact is None:
+            return _plain("404 Not Found", b"Not Found\n")
+        if method == "POST":
+            return self.actions.act(snapshot, contact, read_form(environ))
+        return self.actions.page(snapshot, contact)
+
     def _page(self, snapshot: Snapshot, environ: dict[str, Any]) -> bytes:
         """The page, made once per snapshot and address (it costs milliseconds: QR code)."""
         key = (environ.get("HTTP_HOST"), environ.get("SERVER_NAME"),
@@ -101,7 +123,7 @@ class FeedApp:
         cached = self._pages
         if cached is not None and cached[0] is snapshot and cached[1] == key:
             return cached[2]
-        body = page(snapshot, environ, self.token.decode(), self.service)
+        body = page(snapshot, environ, self.token.decode(), self.service, self.behind_proxy)
         self._pages = (snapshot, key, body)
         return body
 
@@ -119,9 +141,13 @@ class FeedApp:
             route = ("tag", rest[1][:-4])  # already %-decoded by the server
         elif rest == [""]:
             route = ("page", "")
+        elif len(rest) == 2 and rest[0] == "c" and rest[1]:
+            route = ("action", rest[1])
         if route is None:
             return _plain("404 Not Found", b"Not Found\n")
         method = environ.get("REQUEST_METHOD", "GET")
+        if route[0] == "action":
+            return self._action(environ, method, route[1])
         if method not in ("GET", "HEAD"):
             status, headers, body = _plain("405 Method Not Allowed", b"Method Not Allowed\n")
             return status, [*headers, ("Allow", "GET, HEAD")], body
@@ -200,56 +226,73 @@ def _h(text: str) -> str:
     return html.escape(strip_controls(text))
 
 
-def page(snapshot: Snapshot, environ: dict[str, Any], token: str, service: FeedService) -> bytes:
-    """The page to subscribe from, with today's and this week's check-ins."""
+def _plural(n: int, one: str, many: str) -> str:
+    return f"{n:,} {one if n == 1 else many}"
+
+
+def page(snapshot: Snapshot, environ: dict[str, Any], token: str, service: FeedService,
+         behind_proxy: bool = False) -> bytes:
+    """The page to subscribe from, with today's check-ins and those of the coming seven
+    days, each linking to its action page. Readable on a phone."""
     host = environ.get("HTTP_HOST") or f"{environ.get('SERVER_NAME')}:{environ.get('SERVER_PORT')}"
     scheme = environ.get("wsgi.url_scheme", "http")
     feed_path = f"/{token}/vaultnetz.ics"
     http_url = f"{scheme}://{host}{feed_path}"
     webcal = f"webcal://{host}{feed_path}"
-    https_url = f"https://{host}{feed_path}"
     vault, plan = snapshot.vault, snapshot.plan
     config = vault.config
     today = plan.today
+    base = f"/{token}/"
 
     def items(check_ins: Iterable[Any]) -> str:
         rows = []
         for c in check_ins:
-            rows.append(f"<li><strong>{_h(c.contact.name)}</strong> "
+            rows.append(f'<li><a href="{check_in_link(base, c)}"><strong>'
+                        f"{_h(c.contact.name)}</strong></a> "
                         f"<span class=d>{c.due.isoformat()}</span><br>"
                         f"<small>{_h(why_now(c, config))}</small></li>")
         return "\n".join(rows) or "<li>Nothing due.</li>"
 
     todays = [c for c in plan.check_ins if c.due == today]
-    week = [c for c in plan.check_ins if today < c.due <= today.fromordinal(today.toordinal() + 6)]
+    week_end = today.fromordinal(today.toordinal() + 7)
+    week = [c for c in plan.check_ins if today < c.due <= week_end]
     tags = sorted({t for c in vault.contacts for t in c.tags if t.casefold() != "person"},
                   key=str.casefold)
     tag_links = " ".join(
         f'<a href="/{token}/tag/{quote(t)}.ics">{_h(t)}</a>' for t in tags)
     problems = len(vault.errors())
-    warning = (f"<p class=warn>{problems} notes have errors and are skipped or kept at their "
-               "last good state; run <code>vaultnetz check</code>.</p>") if problems else ""
+    warning = ""
+    if problems:
+        verb = "is" if problems == 1 else "are"
+        warning = (f"<p class=warn>{_plural(problems, 'note has', 'notes have')} errors and "
+                   f"{verb} skipped or kept at the last good state; run "
+                   "<code>vaultnetz check</code>.</p>")
+    # https:// only where it can work: behind a reverse proxy that speaks it.
+    https_link = (f'<a href="{_h(f"https://{host}{feed_path}")}">https://</a>'
+                  if behind_proxy and scheme == "https" else "")
     text = f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="robots" content="noindex">
 <title>{_h(config.calendar_name)}</title>
 <style>
-body{{font-family:system-ui,sans-serif;max-width:46rem;margin:2rem auto;padding:0 1rem;
-color:#222;line-height:1.45}}
-h1{{font-size:1.5rem}} li{{margin:.4rem 0}} .d{{color:#666}} .warn{{color:#a40}}
-.sub a{{display:inline-block;margin:.2rem .6rem .2rem 0}} svg{{width:11rem;height:11rem}}
-code{{background:#f3f3f3;padding:0 .2rem}}
+*{{box-sizing:border-box}}
+body{{font-family:system-ui,sans-serif;max-width:46rem;margin:0 auto;padding:1rem;
+color:#222;line-height:1.45;overflow-wrap:anywhere}}
+h1{{font-size:1.4rem}} li{{margin:.5rem 0}} .d{{color:#666}} .warn{{color:#a40}}
+.sub a{{display:inline-block;margin:.2rem .6rem .2rem 0}}
+svg{{width:11rem;height:11rem;max-width:100%}}
+code{{background:#f3f3f3;padding:0 .2rem;word-break:break-all}}
 </style></head><body>
 <h1>{_h(config.calendar_name)}</h1>
-<p>{len(plan.check_ins)} check-ins scheduled for {len(vault.contacts)} contacts;
-today is {today.isoformat()}.</p>
+<p>{_plural(len(plan.check_ins), "check-in", "check-ins")} scheduled for
+{_plural(len(vault.contacts), "contact", "contacts")}; today is {today.isoformat()}.</p>
 {warning}
 <h2>Today</h2><ul>{items(todays)}</ul>
-<h2>This week</h2><ul>{items(week)}</ul>
+<h2>The coming seven days</h2><ul>{items(week)}</ul>
 <h2>Subscribe</h2>
 <p class=sub><a href="{_h(webcal)}">webcal:// (Apple Calendar, Thunderbird)</a>
-<a href="{_h(https_url)}">https:// (behind a proxy)</a>
+{https_link}
 <a href="{_h(http_url)}">{_h(scheme)}:// (this address)</a></p>
 <p>Feed address: <code>{_h(http_url)}</code></p>
 <p>On a phone, scan:</p>

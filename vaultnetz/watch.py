@@ -105,6 +105,7 @@ class FeedService:
         self.rebuilds = 0
         self._reported: set[Problem] = set()
         self.root_missing = False  # the vault's folder is gone or unreadable: feed kept
+        self.action_base = ""  # `serve`: where check-ins' action pages are, ending in /c/
         self._new_index()
 
     def _new_index(self) -> None:
@@ -185,7 +186,7 @@ class FeedService:
             plan = schedule(vault.contacts, now.date(), vault.config, self.schedule_memo)
             used: set[str] = set()
             feed = build_calendar(vault, plan, events=self.events, used=used,
-                                  keys=self.key_memo)
+                                  keys=self.key_memo, action_base=self.action_base)
             if len(self.events) > 2 * len(used) + 64:  # drop events nobody asks for any more
                 self.events = {k: v for k, v in self.events.items() if k in used}
             old = self.snapshot
@@ -228,7 +229,8 @@ class FeedService:
         if wanted in snapshot.tag_feeds:
             return snapshot.tag_feeds[wanted]
         with self._lock:
-            data = build_calendar(snapshot.vault, snapshot.plan, tag=tag, events=self.events)
+            data = build_calendar(snapshot.vault, snapshot.plan, tag=tag, events=self.events,
+                                  action_base=self.action_base)
         found = (data, etag_of(data))
         if any(wanted == t.casefold() for c in snapshot.vault.contacts for t in c.tags):
             snapshot.tag_feeds[wanted] = found

@@ -38,11 +38,11 @@ class Server:
     log: Path
     token: str
 
-    def request(self, path: str, method: str = "GET", headers: dict[str, str] | None = None
-                ) -> tuple[int, dict[str, str], bytes]:
+    def request(self, path: str, method: str = "GET", headers: dict[str, str] | None = None,
+                body: str | None = None) -> tuple[int, dict[str, str], bytes]:
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
         try:
-            conn.request(method, path, headers=headers or {})
+            conn.request(method, path, body=body, headers=headers or {})
             response = conn.getresponse()
             return response.status, {k.lower(): v for k, v in response.getheaders()}, \
                 response.read()
