@@ -81,6 +81,7 @@ def post(server: Server, path: str, fields: dict[str, str]) -> tuple[int, bytes]
 
 def due_of(server: Server, name: str) -> str:
     status, _, body = server.request(server.feed())
+    assert status == 200
     for event in icalendar.Calendar.from_ical(body).walk("VEVENT"):
         if str(event["SUMMARY"]).endswith(name):
             return event.decoded("DTSTART").isoformat()
@@ -97,7 +98,7 @@ def test_every_event_links_its_action_page_and_get_never_writes(server: Server, 
         assert url.startswith(f"http://127.0.0.1:{server.port}/{TOKEN}/c/")
         for method in ("GET", "HEAD", "GET"):
             status, headers, body = server.request(path_of(url), method)
-            assert status == 200
+            assert status == 200 and (body == b"") == (method == "HEAD")
             assert "script-src 'sha256-" in headers["content-security-policy"]
             assert "form-action 'self'" in headers["content-security-policy"]
     page = server.request(path_of(links["Check in with Anna Berger"]))[2].decode()
