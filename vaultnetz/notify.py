@@ -65,6 +65,8 @@ def digest(vault: Vault, plan: Schedule, link_base: str = "") -> Digest:
     if lines and not link_base:
         lines.append("")
         lines.append("(Set public_url in vaultnetz.toml to get a link to each check-in.)")
+    if not lines:
+        lines.append("Nothing due today.")
     return Digest(title, strip_controls("\n".join(lines)), n, len(trips))
 
 
@@ -79,7 +81,9 @@ def send(urls: tuple[str, ...], message: Digest) -> tuple[int, list[str]]:
         if not service.add(url):
             problems.append(f"not a notification URL apprise knows: {_shown(url)}")
             continue
-        if service.notify(title=message.title, body=message.body):
+        # Plain text: line breaks and links as they are (the default would treat it as HTML).
+        if service.notify(title=message.title, body=message.body,
+                          body_format=apprise.NotifyFormat.TEXT):
             sent += 1
         else:
             problems.append(f"sending failed: {_shown(url)}")

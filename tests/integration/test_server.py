@@ -53,9 +53,10 @@ class Server:
         return f"/{self.token}/vaultnetz.ics"
 
 
-def start(vault: Path, tmp_path: Path, *args: str, env_extra: dict[str, str] | None = None
-          ) -> Server:
-    port = free_port()
+def start(vault: Path, tmp_path: Path, *args: str, env_extra: dict[str, str] | None = None,
+          port: int | None = None) -> Server:
+    port = port or free_port()
+    tmp_path.mkdir(parents=True, exist_ok=True)
     log = tmp_path / "serve.log"
     env = {**os.environ, "VAULTNETZ_CONFIG_DIR": str(tmp_path / "config"),
            "VAULTNETZ_CACHE_DIR": str(tmp_path / "cache"), **(env_extra or {})}
