@@ -19,7 +19,7 @@ from .atomic import create_file_exclusive, update_note
 from .config import field_keys
 from .edit import append_log, log_line, set_front_matter, yaml_scalar
 from .errors import InvalidValue, NoteNotWritable
-from .index import Vault
+from .index import Vault, contact_from_note
 from .model import Contact
 from .notes import link_key, parse_note
 from .report import control_in
@@ -53,7 +53,7 @@ def _write(vault: Vault, contact: Contact, action: str, edit: Edit, commit: bool
     summaries: list[str] = []
 
     def change(data: bytes) -> bytes:
-        if _had_front_matter(contact) and not _has_front_matter(data):
+        if not _has_front_matter(data) and _lost_values(vault, contact, data):
             raise NoteNotWritable(
                 f"{path} has no front-matter now, but had one when vaultnetz read it (an "
                 "editor may be saving it); nothing was written",
@@ -73,19 +73,21 @@ def _write(vault: Vault, contact: Contact, action: str, edit: Edit, commit: bool
     return WriteResult(contact.path, True, summary, sha)
 
 
-def _had_front_matter(contact: Contact) -> bool:
-    """Whether the contact was read with front-matter: any value that only it can give."""
-    return bool(contact.aliases or contact.last_contact_field or contact.snooze_until
-                or contact.cadence_source == "field" or contact.status != "active"
-                or contact.priority != "normal" or contact.birthday or contact.met_via
-                or contact.city or contact.company or contact.role or contact.email
-                or contact.phone or contact.linkedin or contact.tags
-                or contact.name != unicodedata.normalize("NFC", _stem(contact.path)))
+def _lost_values(vault: Vault, contact: Contact, data: bytes) -> bool:
+    """Whether the note, now without front-matter, lacks values it was read with: its
+    front-matter is gone (an editor is saving it), rather than never there (a note with
+    only Dataview fields or a #person tag in its text)."""
+    note = parse_note(contact.path, data, log_heading=vault.config.log_heading,
+                      max_size=len(data) + 1, date_key="")
+    now, _ = contact_from_note(note, vault.config)
+    return now is None or _values(now) != _values(contact)
 
 
-def _stem(path: str) -> str:
-    name = path.rsplit("/", 1)[-1]
-    return name[:-3] if name.lower().endswith(".md") else name
+def _values(contact: Contact) -> tuple[object, ...]:
+    return (contact.name, contact.aliases, contact.tags, contact.cadence,
+            contact.last_contact_field, contact.snooze_until, contact.status,
+            contact.priority, contact.birthday, contact.met_via, contact.city,
+            contact.company, contact.role, contact.email, contact.phone, contact.linkedin)
 
 
 def _has_front_matter(data: bytes) -> bool:

@@ -197,3 +197,15 @@ def test_log_refuses_a_note_that_lost_its_front_matter(anna: Path) -> None:
     with pytest.raises(actions.NoteNotWritable, match="no front-matter now"):
         actions.log_interaction(vault, contact, day=day, text="x", kind="contact", today=day)
     assert note.read_bytes() == body
+
+
+def test_log_writes_to_a_contact_that_never_had_front_matter(make_vault) -> None:
+    """Dataview fields and a #person tag in the text: no front-matter to lose."""
+    from conftest import run_cli
+
+    root = make_vault({".obsidian/app.json": "{}",
+                       "Notes/Ann.md": "Met at the fair. #person\nlast_contact:: 2026-05-01\n"
+                                       "city:: Köln\n"})
+    result = run_cli(["log", "ann", "Tea"], root)
+    assert result.exit_code == 0, result.output
+    assert (root / "Notes" / "Ann.md").read_text().endswith("## Log\n- 2026-11-23 Tea\n")
