@@ -96,7 +96,12 @@ def _new_temp(folder: Path, target: Path) -> str:
         fd, temp = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=TEMP_SUFFIX, dir=folder)
     except OSError as exc:
         raise _write_error(target, exc) from None
-    os.close(fd)
+    try:
+        # Every write in a folder clears what a killed write left there (its new temp
+        # file's mtime is the file system's "now").
+        remove_stale_temps(folder, os.fstat(fd).st_mtime_ns)
+    finally:
+        os.close(fd)
     return temp
 
 
@@ -247,7 +252,6 @@ def update_note(path: Path, change: Change, *, min_size: int = 0,
     temp = _new_temp(path.parent, path)  # also the file system's clock
     try:
         snapshot = _quiet_snapshot(path, temp, quiet_ns, wait, sleep)
-        remove_stale_temps(path.parent, os.stat(temp).st_mtime_ns)
         if not snapshot.data.strip():
             raise NoteNotWritable(
                 f"{path} is empty right now (an editor may be saving it); nothing was written",

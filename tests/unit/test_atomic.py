@@ -172,3 +172,16 @@ def test_a_save_that_slips_in_before_the_swap_is_swapped_back(
         update_note(note, lambda data: data + b"new\n")
     assert note.read_bytes() == b"the editor's save\n"
     assert [p.name for p in tmp_path.iterdir()] == ["Anna.md"]
+
+
+def test_every_kind_of_write_removes_stale_temp_files_in_its_folder(tmp_path: Path) -> None:
+    for i, write in enumerate((lambda f: write_atomic(f / "feed.ics", b"x"),
+                               lambda f: create_file_exclusive(f / "new.md", b"x"))):
+        folder = tmp_path / str(i)
+        folder.mkdir()
+        stale, fresh = folder / ".vaultnetz-old.tmp", folder / ".vaultnetz-new.tmp"
+        stale.write_bytes(b"left by a killed write")
+        fresh.write_bytes(b"a write going on right now")
+        os.utime(stale, (1_700_000_000, 1_700_000_000))
+        write(folder)
+        assert not stale.exists() and fresh.exists()
