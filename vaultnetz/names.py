@@ -43,17 +43,23 @@ def is_not_a_name(text: str) -> bool:
     return bool(_EMAIL.match(text) or _PHONE.match(text))
 
 
-@functools.lru_cache(maxsize=4096)
+@functools.cache  # one entry per contact's name: the feed asks for each
 def parse_name(name: str) -> NameParts:
     """The parts of a person's name ("Dr. Eva Klein" → title Dr., first Eva, last Klein).
 
     A phone number or an email address has no parts (it is no name).
     """
-    from nameparser import HumanName
-
     if is_not_a_name(name) or not name.strip():
         return NameParts("", "", "", "", "", "")
     text = " ".join(name.split())
+    words = text.split(" ")
+    if len(words) <= 2 and not any(c in text for c in ",.()\"'") and not any(
+            _special(w) for w in words):
+        # The common case — "Anna Berger", "Jonas" — without nameparser, which takes
+        # 0.1 ms a name: a feed of 10,000 check-ins greets every one of them.
+        return NameParts("", words[0], "", words[1] if len(words) == 2 else "", "", "")
+    from nameparser import HumanName
+
     head = text.split(",", 1)[0]
     if "," in text and len(head.split()) >= 2:
         # "Mr. John Richter, James Doe Sr." is in display order, not "Last, First": the
@@ -67,6 +73,23 @@ def parse_name(name: str) -> NameParts:
         return NameParts("", text.strip(), "", "", "", "")
     return NameParts(human.title, human.first, human.middle, human.last, human.suffix,
                      human.nickname)
+
+
+@functools.cache
+def _special_words() -> frozenset[str]:
+    """Words nameparser treats as more than a first or last name: titles, suffixes,
+    prefixes of last names, conjunctions."""
+    from nameparser.config import CONSTANTS
+
+    words: set[str] = set(_HONORIFICS)
+    for group in (CONSTANTS.titles, CONSTANTS.suffix_acronyms, CONSTANTS.suffix_not_acronyms,
+                  CONSTANTS.prefixes, CONSTANTS.conjunctions):
+        words.update(str(w).lower() for w in group)
+    return frozenset(words)
+
+
+def _special(word: str) -> bool:
+    return word.lower() in _special_words()
 
 
 def fold(text: str) -> str:
