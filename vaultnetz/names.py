@@ -53,11 +53,12 @@ def parse_name(name: str) -> NameParts:
         return NameParts("", "", "", "", "", "")
     text = " ".join(name.split())
     words = text.split(" ")
-    if len(words) <= 2 and not any(c in text for c in ",.()\"'") and not any(
-            _special(w) for w in words):
-        # The common case — "Anna Berger", "Jonas" — without nameparser, which takes
-        # 0.1 ms a name: a feed of 10,000 check-ins greets every one of them.
-        return NameParts("", words[0], "", words[1] if len(words) == 2 else "", "", "")
+    if not any(c in text for c in ",.()\"'") and not any(_special(w) for w in words):
+        # The common case — "Anna Berger", "Jonas", "María José García López": no title,
+        # suffix, last-name prefix or punctuation — read as nameparser reads it, without
+        # it: it takes 0.1 ms a name, and a feed of 10,000 check-ins greets every one.
+        last = words[-1] if len(words) > 1 else ""
+        return NameParts("", words[0], " ".join(words[1:-1]), last, "", "")
     from nameparser import HumanName
 
     head = text.split(",", 1)[0]
