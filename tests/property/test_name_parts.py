@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from nameparser import HumanName
 
-from vaultnetz.names import parse_name
+from vaultnetz.names import is_not_a_name, parse_name
 
 words = st.sampled_from(["Anna", "Berger", "Özlem", "Yıldız", "María", "José", "García",
                          "López", "Jean-Luc", "Lea", "Maria", "RM", "Smith", "Ann", "Evans",
@@ -17,6 +17,8 @@ words = st.sampled_from(["Anna", "Berger", "Özlem", "Yıldız", "María", "Jos�
 @settings(max_examples=400, deadline=None)
 @given(st.lists(words, min_size=1, max_size=5).map(" ".join))
 def test_parse_name_agrees_with_nameparser(name: str) -> None:
+    if is_not_a_name(name):
+        return  # digits that look like a phone number: no name (see parse_name)
     ours = parse_name(name)
     theirs = HumanName(name)
     if " " not in name and theirs.title and not (theirs.first or theirs.last):
