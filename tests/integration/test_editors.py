@@ -115,8 +115,8 @@ def test_no_editor_save_and_no_note_is_lost_while_log_runs(
     assert editor.returncode == 0
     outcome = json.loads(report.read_text())
     assert outcome["lost"] == [], outcome["lost"][:3]
-    assert runs >= 40, runs
-    assert outcomes.get(0, 0) >= 5, outcomes  # `log` did write, between the saves
+    assert runs >= 20, runs  # about 75 on an idle 2-core machine
+    assert outcomes.get(0, 0) >= 3, outcomes  # `log` did write, between the saves
     final = note.read_text()
     assert final.startswith("---\nname: Anna\n") and "saved: 60\n" in final
     assert FILLER in final
