@@ -66,9 +66,10 @@ def watch(state: State, output: Path | None) -> None:
 
     _setup_logging()
     _stop_on_sigterm()
-    state.vault()  # the config must be valid to start
+    config = state.vault().config  # the config must be valid to start
     service = FeedService(state.root, _clock(state), output=output, freeze_gc=True,
                           jobs=state.jobs)
+    service.action_base = action_base(config.public_url)  # where `serve` will answer
     snapshot = service.rebuild()
     echo(f"watching {state.root} ({len(snapshot.vault.contacts)} contacts, "
                f"{snapshot.feed.count(b'BEGIN:VEVENT')} events); Ctrl-C stops", err=True)

@@ -264,3 +264,19 @@ def test_on_a_phone_sized_chromium_we_talked_records_one_line(
     width = driver.execute_script(  # type: ignore[attr-defined]
         "return [document.documentElement.scrollWidth, window.innerWidth]")
     assert width[0] <= width[1], width
+
+
+def test_ics_and_watch_link_the_action_pages_where_public_url_says(
+    vault: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from conftest import run_cli
+
+    (vault / "vaultnetz.toml").write_text('public_url = "https://notes.example.org/"\n')
+    monkeypatch.setenv("VAULTNETZ_TOKEN", TOKEN)
+    data = run_cli(["ics"], vault).stdout_bytes
+    urls = {str(e["URL"]) for e in icalendar.Calendar.from_ical(data).walk("VEVENT")
+            if str(e["SUMMARY"]).startswith("Check in")}
+    assert len(urls) == 3
+    assert all(u.startswith(f"https://notes.example.org/{TOKEN}/c/") for u in urls)
+    assert TOKEN not in (vault / "vaultnetz.toml").read_text()  # never written in the vault
+    assert b"obsidian://open?vault=vault" in data  # the note's link stays
