@@ -207,7 +207,10 @@ class ActionPages:
                 self._seen.nonces[nonce] = today
                 return self._answer("200 OK", contact, "ok",
                                     "Recorded a moment ago already; nothing more was written.")
+            # Forget what can no longer matter: other days' forms, presses over a minute old.
             self._seen.nonces = {n: d for n, d in self._seen.nonces.items() if d == today}
+            self._seen.presses = {p: t for p, t in self._seen.presses.items()
+                                  if now - t < REPEAT_SECONDS}
             self._seen.nonces[nonce] = today
             try:
                 result = self._write(snapshot, contact, action, text_value, today)
