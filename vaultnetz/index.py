@@ -454,10 +454,14 @@ def duplicate_problems(contacts: tuple[Contact, ...]) -> list[Problem]:
     for key, paths in sorted(owners.items()):
         if len(paths) > 1:
             ordered = sorted(paths)
-            for path in ordered:
-                others = ", ".join(p for p in ordered if p != path)
+            for n, path in enumerate(ordered):
+                # At most five others by name: a group of hundreds sharing an alias would
+                # otherwise make messages quadratic in its size.
+                others = [p for p in ordered[:6] if p != path][:5]
+                rest = len(ordered) - 1 - len(others)
+                listed = ", ".join(others) + (f" and {rest:,} more" if rest else "")
                 problems.append(Problem(path, None, "warning", "duplicate-name",
-                                        f"the name {shown[key]!r} is also used by {others}",
+                                        f"the name {shown[key]!r} is also used by {listed}",
                                         "rename one of them or remove the alias"))
     return problems
 

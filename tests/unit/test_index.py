@@ -209,3 +209,13 @@ def test_sample_vault_is_clean() -> None:
     assert 15 <= len(vault.contacts) <= 25
     assert {c.reason for c in plan.check_ins} >= {"cadence", "never", "attempt", "declined",
                                                   "snooze", "planned"}
+
+
+def test_a_large_group_sharing_a_name_gives_short_messages(make_vault) -> None:
+    files = {f"People/P{i:03d}.md": "---\naliases: [Team]\n---\n" for i in range(200)}
+    vault = load_vault(make_vault(files))
+    problems = [p for p in vault.problems if p.code == "duplicate-name"]
+    assert len(problems) == 200  # every note of the group says so
+    assert max(len(p.message) for p in problems) < 200  # not a list of 199 paths each
+    assert problems[0].message.endswith("and 194 more")
+    assert "People/P001.md" in problems[0].message
