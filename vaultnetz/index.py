@@ -454,7 +454,7 @@ def duplicate_problems(contacts: tuple[Contact, ...]) -> list[Problem]:
     for key, paths in sorted(owners.items()):
         if len(paths) > 1:
             ordered = sorted(paths)
-            for n, path in enumerate(ordered):
+            for path in ordered:
                 # At most five others by name: a group of hundreds sharing an alias would
                 # otherwise make messages quadratic in its size.
                 others = [p for p in ordered[:6] if p != path][:5]
