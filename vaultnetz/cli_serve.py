@@ -163,12 +163,14 @@ def action_base(public_url: str) -> str:
 @main.command()
 @click.option("--dry-run", is_flag=True, help="Print the digest; send nothing.")
 @click.option("--always", is_flag=True, help="Send even when nothing is due today.")
+@click.option("--again", is_flag=True, help="Send even when today's digest went out already.")
 @click.pass_obj
-def notify(state: State, dry_run: bool, always: bool) -> None:
+def notify(state: State, dry_run: bool, always: bool, again: bool) -> None:
     """Send today's check-ins and upcoming trips, each with its action link, through the
     notification URLs of [notify] urls (mail, ntfy, Telegram, Matrix, Gotify, …).
 
-    `serve` sends this by itself once a day at notify_at; links need public_url.
+    Once a day: a second run on the same day (a cron job, `serve` at notify_at) sends
+    nothing, unless --again. Links need public_url.
 
     \b
     Example:
@@ -178,6 +180,11 @@ def notify(state: State, dry_run: bool, always: bool) -> None:
 
     vault = state.vault()
     config = vault.config
+    sent_log = SentLog(user_config_dir(), state.root)
+    if not (dry_run or again) and sent_log.last() == state.today:
+        echo(f"Today's digest ({state.today.isoformat()}) was sent already; nothing sent "
+             "(--again sends it once more).")
+        return
     message = digest(vault, state.schedule(), action_base(config.public_url))
     urls = config.notify.get("urls", ())
     if not (message.check_ins or message.trips) and not always:
@@ -198,7 +205,7 @@ def notify(state: State, dry_run: bool, always: bool) -> None:
     if not sent:
         raise VaultnetzError("the digest was not sent to any service",
                              "check the URLs in [notify] urls and the network")
-    SentLog(user_config_dir(), state.root).record(state.today)
+    sent_log.record(state.today)
     echo(f"sent the digest to {sent} of {len(urls)} services")
 
 

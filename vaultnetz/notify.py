@@ -112,6 +112,9 @@ class SentLog:
             return None
 
     def record(self, day: date) -> None:
+        last = self.last()
+        if last is not None and last > day:  # a run for an earlier day (--today): keep
+            return
         self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         temp = self.path.with_suffix(".tmp")
         temp.write_text(day.isoformat() + "\n", encoding="utf-8")

@@ -89,6 +89,8 @@ def test_notify_delivers_one_message_with_a_working_link_per_check_in(
         result = run_cli(["notify"], vault)
         assert result.exit_code == 0, result.output
         assert "sent the digest to 1 of 1 services" in result.stdout
+        again = run_cli(["notify"], vault)  # a cron job, the same day: once a day
+        assert again.exit_code == 0 and "was sent already" in again.stdout
         deadline = time.monotonic() + 10
         while not inbox.messages:
             assert time.monotonic() < deadline
@@ -141,6 +143,8 @@ def test_notify_to_an_http_receiver_and_nothing_when_nothing_is_due(
         assert len(received) == 2
         dry = run_cli(["notify", "--dry-run"], vault)
         assert "2 check-ins today" in dry.stdout and len(received) == 2
+        assert run_cli(["notify"], vault).exit_code == 0 and len(received) == 2
+        assert run_cli(["notify", "--again"], vault).exit_code == 0 and len(received) == 3
     finally:
         httpd.shutdown()
 
