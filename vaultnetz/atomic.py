@@ -184,6 +184,23 @@ def _renameat2() -> Callable[..., int] | None:
     return function
 
 
+def _sync_file_system(folder: Path) -> None:
+    """Put everything written on the file system of ``folder`` on the disk: Linux's
+    syncfs (that file system only), else sync (all of them)."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        syncfs = libc.syncfs
+    except (OSError, AttributeError):
+        os.sync()
+        return
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        if syncfs(fd) != 0:
+            os.sync()
+    finally:
+        os.close(fd)
+
+
 def _exchange(a: str, b: Path) -> bool:
     """Swap the files at ``a`` and ``b`` atomically; False when the system cannot."""
     function = _renameat2()
@@ -365,7 +382,7 @@ def create_files_exclusive(files: list[tuple[Path, bytes]], mode: int = 0o644) -
     """Create many new files (an import): each atomically and never over an existing one,
     as ``create_file_exclusive``, but with one wait for the disk for all of them.
 
-    Every file is first written whole to a temp file; one ``os.sync`` puts them all on the
+    Every file is first written whole to a temp file; one sync of the file system puts them on the
     disk; only then is each linked to its name (so no name ever shows a file whose bytes
     are not there yet), and each folder is synced once. Returns, per file, whether it was
     created (False: the name was taken).
@@ -385,7 +402,7 @@ def create_files_exclusive(files: list[tuple[Path, bytes]], mode: int = 0o644) -
             except OSError as exc:
                 raise _write_error(path, exc) from None
         if any(staged):
-            os.sync()
+            _sync_file_system(files[0][0].parent)
         made: list[bool] = []
         for (path, data), staged_temp in zip(files, staged, strict=True):
             if staged_temp is None:

@@ -22,7 +22,7 @@ from typing import Any, NamedTuple
 from .atomic import is_temp_name
 from .config import norm_key
 from .model import Interaction, InteractionKind, Problem
-from .values import ISO_DATE, MAX_YEAR, MIN_YEAR
+from .values import ISO_DATE, MAX_YEAR, MIN_YEAR, MONTHS
 
 ALWAYS_IGNORED_DIRS = {".obsidian", ".git", ".trash", "node_modules"}
 _TEMP_SUFFIXES = ("~", ".swp", ".swo", ".swx", ".tmp", ".part", ".crdownload")
@@ -382,7 +382,7 @@ def _parse_log(
         match = _BULLET.match(lines[i])
         if not match:
             loose = _LOOSE_BULLET.match(lines[i])
-            if loose:  # "- 12/03/2026 Lunch": meant as an entry, but not counted
+            if loose and _is_a_date(loose.group(1)):  # "- 12/03/2026 Lunch": not counted
                 problems.append(Problem(
                     path, i + 1, "warning", "log-date-form",
                     f"log entry date {loose.group(1)!r} is not YYYY-MM-DD; the entry is "
@@ -500,6 +500,13 @@ _LOOSE_BULLET = re.compile(
     r"^[ \t]*[-*+][ \t]+(?:\[[ xX]\][ \t]+)?\[?\[?("
     r"\d{1,2}[./]\d{1,2}[./]\d{2,4}|\d{4}/\d{1,2}/\d{1,2}|\d{1,2}\.?[ \t]+[^\W\d_]+\.?[ \t]+\d{4}"
     r"|[^\W\d_]+\.?[ \t]+\d{1,2},?[ \t]+\d{4})\]?\]?(?=[\s:,;]|$)")
+
+
+def _is_a_date(text: str) -> bool:
+    """Whether a bullet's first words are a date in another form, not "- Room 12 2026":
+    numbers only, or a month's name."""
+    words = re.findall(r"[^\W\d_]+", text)
+    return not words or all(w.casefold() in MONTHS for w in words)
 
 
 def _iso_hint(text: str) -> str:

@@ -161,3 +161,9 @@ def test_walk_does_not_follow_links_out_of_the_vault_or_into_loops(tmp_path: Pat
     warned = sorted(rel for rel, _, problem in results if problem is not None)
     assert notes == ["Alias.md", "People/A.md"]
     assert warned == ["Out", "Secret.md"]
+
+
+def test_only_bullets_that_start_with_a_date_in_another_form_are_flagged() -> None:
+    note = parse("# A\n## Log\n- Room 12 2026 booked\n- 3 coffees 2026\n- 14. März 2026 Tee\n")
+    assert [(p.line, p.code) for p in note.problems] == [(5, "log-date-form")]
+    assert "2026-03-14" in (note.problems[0].hint or "")
