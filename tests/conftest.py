@@ -13,7 +13,8 @@ from click.testing import CliRunner, Result
 
 from vaultnetz.cli import main
 from vaultnetz.config import Config, parse_config
-from vaultnetz.index import Vault, load_vault
+from vaultnetz.contacts import Vault
+from vaultnetz.index import load_vault
 from vaultnetz.model import Schedule
 from vaultnetz.schedule import schedule
 

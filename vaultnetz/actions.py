@@ -17,9 +17,9 @@ from typing import Literal
 from . import vcs
 from .atomic import create_file_exclusive, update_note
 from .config import field_keys
+from .contacts import Vault, contact_from_note
 from .edit import append_log, log_line, set_front_matter, yaml_scalar
 from .errors import InvalidValue, NoteNotWritable
-from .index import Vault, contact_from_note
 from .model import Contact
 from .notes import link_key, parse_note
 from .report import control_in

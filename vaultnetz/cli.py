@@ -17,8 +17,9 @@ import click
 
 from .atomic import create_file_exclusive
 from .config import CONFIG_NAME, default_config_text
+from .contacts import Vault
 from .errors import ConfigError, InvalidValue, VaultnetzError
-from .index import Vault, find_vault, load_vault, require_vault
+from .index import find_vault, load_vault, require_vault
 from .model import Problem, Schedule
 from .report import terminal_safe
 from .schedule import schedule

@@ -11,8 +11,8 @@ from __future__ import annotations
 import hashlib
 import re
 
+from .contacts import Vault
 from .feed import fold_line, obsidian_url
-from .index import Vault
 from .model import Contact
 from .names import parse_name
 from .notes import find_log_section, split_lines

@@ -16,9 +16,10 @@ from pathlib import Path
 from urllib.parse import quote
 
 from .config import CONFIG_NAME, Config, load_config
+from .contacts import Vault
 from .drafts import dates_phrase, draft_for_check_in, trip_draft
 from .errors import ConfigError
-from .index import NoteIndex, Progress, Vault, open_cache
+from .index import NoteIndex, Progress, open_cache
 from .model import Birthday, CheckIn, Contact, Schedule
 from .report import interaction_text, strip_controls, text, why_now, work_text
 from .schedule import gets_birthday, schedule

@@ -19,9 +19,9 @@ from datetime import date
 from urllib.parse import unquote, urlsplit
 
 from .actions import new_contact_folder, safe_file_stem
+from .contacts import Vault
 from .edit import yaml_list, yaml_scalar
 from .errors import InvalidValue
-from .index import Vault
 from .model import Birthday, Contact
 from .names import first_last_key, identity_key
 

@@ -20,10 +20,10 @@ from pathlib import Path
 
 from .actions import safe_file_stem
 from .atomic import create_files_exclusive, update_note
+from .contacts import Vault
 from .edit import set_front_matter, yaml_list, yaml_scalar
 from .errors import InvalidValue
 from .identity import Person, Plan, Skipped, plan_import
-from .index import Vault
 from .model import Birthday
 from .notes import parse_note
 from .report import strip_controls

@@ -16,7 +16,7 @@ from .errors import AmbiguousContact, ContactNotFound
 from .notes import link_key
 
 if TYPE_CHECKING:
-    from .index import Vault
+    from .contacts import Vault
     from .model import Contact
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")

@@ -525,7 +525,7 @@ def _scan_links(lines: list[str], body_start: int = 0) -> Iterator[Link]:
         for match in LINK.finditer(line):
             target = match.group(1).strip()
             # A link in the front-matter ("attendees: [[Anna]]") has no text of its own:
-            # the note's title stands for it (index.mentions_in).
+            # the note's title stands for it (contacts.mentions_in).
             context = mention_text(line, target) if i >= body_start else ""
             yield Link(target, i + 1, context)
 

@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
+from .contacts import Vault
 from .drafts import dates_phrase
 from .feed import action_id
-from .index import Vault
 from .model import Schedule
 from .report import strip_controls, why_now
 from .trips import near

@@ -23,9 +23,10 @@ from typing import Any
 
 from .atomic import write_atomic
 from .config import CONFIG_NAME, load_config
+from .contacts import Vault
 from .errors import VaultnetzError
 from .feed import EventStore, KeyMemo, build_calendar
-from .index import NoteIndex, Vault
+from .index import NoteIndex
 from .model import Problem, Schedule
 from .notes import is_ignored_name
 from .report import strip_controls, why_now

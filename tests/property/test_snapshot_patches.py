@@ -11,7 +11,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from vaultnetz.config import load_config
-from vaultnetz.index import NoteIndex, Vault, load_vault, open_cache
+from vaultnetz.contacts import Vault
+from vaultnetz.index import NoteIndex, load_vault, open_cache
 
 OLD = 1_700_000_000  # notes last changed long ago: the cache trusts them by mtime
 

@@ -12,8 +12,9 @@ import pytest
 
 from conftest import DATA, SAMPLE, TODAY, VAULT_CHANGES, change_vault, contact_note, freeze_mtimes
 from vaultnetz.cache import cache_file
+from vaultnetz.contacts import Vault
 from vaultnetz.feed import vault_feed
-from vaultnetz.index import NoteIndex, Vault, load_vault, open_cache
+from vaultnetz.index import NoteIndex, load_vault, open_cache
 from vaultnetz.model import Birthday, Cadence, Contact, Interaction, Problem
 from vaultnetz.snapshot import CONTACT_FIELDS, decode_snapshot, encode_snapshot
 from vaultnetz.trips import Trip
