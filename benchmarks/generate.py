@@ -2,9 +2,10 @@
 
     python benchmarks/generate.py OUT --contacts 10000 --days 3650 [--seed 7]
 
-Contacts carry front-matter (some quoted, some with comments, lists in both styles) and Log
-sections with attempts and declines; daily notes link contacts in every link form; names have
-umlauts; about one note in ten uses CRLF line endings.
+A heavy vault: contacts carry front-matter (some quoted, some with comments, lists in both
+styles), long Log sections with attempts and declines, and some share an alias (duplicate
+names); daily notes link several contacts each, in every link form; names have umlauts;
+about one note in ten uses CRLF line endings.
 """
 
 from __future__ import annotations
@@ -57,12 +58,15 @@ def contact_note(rng: random.Random, name: str) -> str:
         lines.append(f"email: [{name.split()[0].lower()}@example.org]")
     if rng.random() < 0.2:
         lines.append(f"aliases: [{name.split()[0]} {name.split()[-1]}]")
-    lines += ["---", f"# {name}", "", "Notes about this person. " * rng.randrange(1, 6), ""]
-    if rng.random() < 0.7:
+    elif rng.random() < 0.1:  # people who share an alias: duplicate names
+        lines.append(f"aliases: [{name.split()[0]} {name.split()[1]}]")
+    about = "Notes about this person and what we worked on together. "
+    lines += ["---", f"# {name}", "", about * rng.randrange(2, 14), ""]
+    if rng.random() < 0.85:
         lines.append("## Log")
         day = START + timedelta(days=rng.randrange(3000))
-        for _ in range(rng.randrange(1, 8)):
-            day += timedelta(days=rng.randrange(10, 200))
+        for _ in range(rng.randrange(2, 16)):
+            day += timedelta(days=rng.randrange(5, 120))
             marker = rng.choice(["", "", "", " #attempt", " #declined"])
             link = rng.random() < 0.3
             shown = f"[[{day}]]" if link else str(day)
@@ -73,7 +77,7 @@ def contact_note(rng: random.Random, name: str) -> str:
 
 def daily_note(rng: random.Random, day: date, names: list[str], folders: list[str]) -> str:
     lines = [f"# {day:%A, %d %B %Y}", ""]
-    for _ in range(rng.randrange(0, 5)):
+    for _ in range(rng.randrange(1, 11)):
         i = rng.randrange(len(names))
         name = names[i]
         form = rng.randrange(5)
@@ -81,6 +85,8 @@ def daily_note(rng: random.Random, day: date, names: list[str], folders: list[st
                 f"[[{folders[i]}/{name}]]", f"[[{name}#Log|them]]"][form]
         lines.append(f"- Coffee with {link}, we talked about the Ölmühle story.")
     lines.append("- Wrote 800 words on the housing piece.")
+    reading = "the council's housing report, page by page. "
+    lines += ["", "Reading notes: " + reading * rng.randrange(2, 20)]
     return "\n".join(lines) + "\n"
 
 
