@@ -225,7 +225,18 @@ def _has_tag(contact: Contact, tag: str | None) -> bool:
 
 
 EventStore = MutableMapping[str, bytes]
-KeyMemo = dict[str, tuple[tuple[object, ...], str]]
+# (kind, path) → (the event's inputs, its uid, its key): the watcher's, between rebuilds
+KeyMemo = dict[tuple[str, str], tuple[tuple[object, ...], str, str]]
+
+
+def _with_stamp(check_in: CheckIn, today: date) -> tuple[object, ...]:
+    return (check_in, check_in_stamp(check_in, today))
+
+
+def _check_in_bytes(check_in: CheckIn, vault_name: str, config: Config, today: date,
+                    action_base: str) -> bytes:
+    return check_in_event(check_in, vault_name, config, check_in_stamp(check_in, today),
+                          action_base)
 
 
 def _event_key(kind: str, item: object, context: str) -> str:
@@ -268,16 +279,18 @@ def build_calendar(
     chosen: list[tuple[date, str, bytes]] = []
     context = repr((vault.name, config, PRODID, action_base))
 
-    def add(kind: str, uid: str, item: object, start: date, make: Callable[[], bytes],
-            same: tuple[object, ...] = ()) -> None:
-        known = keys.get(uid) if keys is not None and same else None
-        if known is not None and len(known[0]) == len(same) and all(
-                a is b or a == b for a, b in zip(known[0], same, strict=True)):
-            key = known[1]
+    def add(kind: str, about: str, item: Callable[[], object], start: date,
+            make: Callable[[], bytes], same: tuple[object, ...] = ()) -> None:
+        # ``about``: the path the event is of. ``same``: its inputs, compared by identity
+        # first: an unchanged check-in is the same object as last time (the watcher's
+        # schedule memo), so its uid and key are neither hashed nor worked out again.
+        known = keys.get((kind, about)) if keys is not None and same else None
+        if known is not None and known[0] == same:  # each item: `is` first, then ==
+            uid, key = known[1], known[2]
         else:
-            key = _event_key(kind, item, context)
+            uid, key = _uid(kind, about), _event_key(kind, item(), context)
             if keys is not None and same:
-                keys[uid] = (same, key)
+                keys[(kind, about)] = (same, uid, key)
         data = store.get(key)
         if data is None:
             data = make()
@@ -288,17 +301,15 @@ def build_calendar(
 
     for check_in in plan.check_ins:
         if check_in.due <= horizon and _has_tag(check_in.contact, tag):
-            stamp = check_in_stamp(check_in, plan.today)
-            add("check-in", uid_for(check_in.contact, "check-in"), (check_in, stamp),
-                check_in.due, functools.partial(check_in_event, check_in, vault.name, config,
-                                                stamp, action_base),
-                (check_in.contact, check_in.standing, check_in.due, check_in.original_due,
-                 check_in.reason, check_in.overdue_days, config, vault.name, stamp,
-                 action_base))
+            add("check-in", check_in.contact.path,
+                functools.partial(_with_stamp, check_in, plan.today), check_in.due,
+                functools.partial(_check_in_bytes, check_in, vault.name, config, plan.today,
+                                  action_base),
+                (check_in, plan.today, config, vault.name, action_base))
     if config.birthdays:
         for contact in _birthday_contacts(vault.contacts, plan, tag):
             assert contact.birthday is not None
-            add("birthday", uid_for(contact, "birthday"), birthday_inputs(contact),
+            add("birthday", contact.path, functools.partial(birthday_inputs, contact),
                 _birthday_start(contact.birthday),
                 functools.partial(birthday_event, contact, vault.name, config),
                 (contact, config, vault.name))
@@ -309,7 +320,7 @@ def build_calendar(
         people = [(c, ci) for c, ci in near(vault.contacts, plan, trip.city, config)
                   if _has_tag(c, tag)]
         if people:
-            add("trip", _uid("trip", trip.path), (trip, day, people), day,
+            add("trip", trip.path, functools.partial(tuple, (trip, day, people)), day,
                 functools.partial(trip_event, trip, day, people, vault.name, config))
     name = config.calendar_name if not tag else f"{config.calendar_name} ({tag})"
     chosen.sort(key=lambda item: (item[0], item[1]))

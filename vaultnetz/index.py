@@ -16,17 +16,12 @@ from .cache import RACY_NS, Cache, CachedNote, cache_file, decode_note, encode_n
 from .config import CONFIG_NAME, Config, load_config
 from .contacts import (
     BuildMemo,
-    ContactLookup,
     Vault,
     build_vault,
-    contact_from_note,
     in_people_folder,
-    is_contact_note,
-    mentions_in,
-    note_date,
 )
 from .errors import VaultnetzError
-from .model import Contact, Interaction, Problem
+from .model import Problem
 from .notes import (
     FileStat,
     Note,
@@ -37,8 +32,9 @@ from .notes import (
     walk_notes,
 )
 from .parallel import Helper, Wanted, processes_for, share_out
+from .patch import DATED, MAX_PATCHED, NEW, PLAIN, REBUILD, mention_sources, patch, reaches
 from .skips import skip_rules, skipped_by
-from .snapshot import Built, Opened, encode_snapshot, open_snapshot
+from .snapshot import Opened, encode_snapshot, open_snapshot
 from .trips import in_trip_folder
 
 Walked = tuple[str, FileStat | None, Problem | None]  # one item of a vault's walk
@@ -103,15 +99,6 @@ def require_vault(root: Path, searched: bool) -> Path:
         "VAULTNETZ_VAULT) to your notes")
 
 
-_MAX_PATCHED = 50  # more changed notes than this since the snapshot: build afresh
-# What a change to a note can touch, as a snapshot records it: anything (build afresh);
-# only its own contact; only its own problems (a note that is no contact, no trip and
-# links nobody: most notes of a vault — projects, meetings, ideas); or its problems and
-# the mentions it makes (a dated note that links contacts: a daily note).
-REBUILD, CONTACT, PLAIN, DATED = 0, 1, 2, 3
-NEW = -1  # a note the snapshot does not know
-
-
 class NoteIndex:
     """The notes of one vault, kept current by re-reading only what changed.
 
@@ -146,6 +133,14 @@ class NoteIndex:
         self._vault: Vault | None = None
         self._to_store: list[tuple[str, int, int, str, bytes]] = []
         self._memo = BuildMemo() if memoize else None
+        # The watcher's (memoize): the last vault built or patched, what a change to each of
+        # its notes can touch, which contacts each note mentions, the walk's problems then,
+        # and the notes changed since.
+        self._built: Vault | None = None
+        self._reach: dict[str, int] = {}
+        self._sources: dict[str, set[str]] = {}
+        self._built_problems: list[Problem] = []
+        self._dirty: set[str] = set()
         self._cached: dict[str, CachedNote] | None = None  # read by cached_state()
         self._links: list[str] = []  # symbolic links in the vault (last scan)
         self.parsed = 0  # notes parsed in the last refresh (for tests and benchmarks)
@@ -265,11 +260,15 @@ class NoteIndex:
                 fresh[rel] = note
         for rel, note in fresh.items():
             notes[rel] = self._keep(rel, note)
+        if self._memo is not None:
+            self._dirty.update(fresh)
         if self.keep_last_good:
             self._keep_unreadable(walk_problems, notes)
         removed = self._notes.keys() - notes.keys()
         for gone in removed:
             self.stale.pop(gone, None)
+        if self._memo is not None:
+            self._dirty.update(removed)
         changed = bool(fresh) or bool(removed) or walk_problems != self._walk_problems
         if self.cache is not None:
             self.cache.store_notes(self._to_store)
@@ -348,6 +347,7 @@ class NoteIndex:
             except (FileNotFoundError, NotADirectoryError):
                 if rel in self._notes:
                     del self._notes[rel]
+                    self._dirty.add(rel)
                     self.stale.pop(rel, None)
                     changed = True
                 elif any(p.startswith(rel + "/") for p in self._notes):
@@ -364,6 +364,7 @@ class NoteIndex:
             note = self._read(rel, file_stat(st))
             assert note is not None  # without a known digest, always a note
             self._notes[rel] = self._keep(rel, note)
+            self._dirty.add(rel)
             changed = True
         if self.cache is not None:
             self.cache.store_notes(self._to_store)
@@ -469,13 +470,54 @@ class NoteIndex:
         return note
 
     def vault(self) -> Vault:
+        """The vault of the notes as they are now: for the watcher (``memoize``), the last
+        one patched for the notes changed since, when their changes reach no further
+        than their own contact, problems and mentions (``patch``); else built afresh."""
         if self._vault is None:
-            notes = [self._notes[path] for path in sorted(self._notes)]
-            self._vault = replace(
-                build_vault(self.root, self.config, notes, self._problems(), self._memo),
-                read_sizes=ReadSizes((note.path, note.size) for note in notes),
+            vault = self._patched_vault()
+            if vault is None:
+                notes = [self._notes[path] for path in sorted(self._notes)]
+                vault = build_vault(self.root, self.config, notes, self._problems(),
+                                    self._memo)
+                if self._memo is not None:
+                    self._reach = reaches(vault, ((n.path, not n.links) for n in notes),
+                                          self._may_be_plain)
+                    self._sources = mention_sources(vault.contacts)
+                    self._built_problems = list(self._walk_problems)
+            self._dirty.clear()
+            self._vault = replace(vault, read_sizes=ReadSizes(
+                [(note.path, note.size) for note in self._notes.values()]),
                 skipped=dict(self.skipped))
+            self._built = self._vault if self._memo is not None else None
         return self._vault
+
+    def _patched_vault(self) -> Vault | None:
+        """The last vault built, patched for the notes changed since; None: build afresh."""
+        if (self._built is None or not self._dirty or len(self._dirty) > MAX_PATCHED
+                or self.stale or self._walk_problems != self._built_problems):
+            return None
+        changed: list[tuple[Note, int]] = []
+        removed: list[str] = []
+        for rel in sorted(self._dirty):
+            note, reach = self._notes.get(rel), self._reach.get(rel, NEW)
+            if note is None:
+                if reach == NEW:
+                    continue  # added and removed again since
+                if reach not in (PLAIN, DATED):
+                    return None  # a contact gone: others' links may now reach another
+                removed.append(rel)
+            elif reach == REBUILD or (reach == NEW and not self._may_be_plain(rel)):
+                return None
+            else:
+                changed.append((note, reach))
+        patched = patch(self._built, changed, removed, self.config, self._may_be_plain,
+                        self._sources)
+        if patched is None:
+            return None
+        for rel in removed:
+            del self._reach[rel]
+        self._reach.update(patched[1])
+        return patched[0]
 
     def take_vault(self) -> Vault:
         """The vault, built while handing the notes over: the index is empty afterwards.
@@ -536,25 +578,12 @@ class NoteIndex:
         walk_problems = list(self._walk_problems)
         vault = self.take_vault()
         if store and state is not None:
-            self._store_snapshot(vault, self._reaches(vault, notes), walk_problems, state)
+            reach = reaches(vault, ((path, nobody) for path, _, _, nobody in notes),
+                            self._may_be_plain)
+            self._store_snapshot(vault, [(path, size, mtime_ns, reach[path])
+                                         for path, size, mtime_ns, _ in notes],
+                                 walk_problems, state)
         return vault, state
-
-    def _reaches(self, vault: Vault, notes: list[tuple[str, int, int, bool]]
-                 ) -> list[tuple[str, int, int, int]]:
-        """(path, size, mtime, what a change to it can touch) of ``notes``, given as
-        (path, size, mtime, whether it links nobody)."""
-        contacts = {c.path for c in vault.contacts}
-        skipped = set(vault.broken_contacts)
-
-        def reach(path: str, links_nobody: bool) -> int:
-            if path in contacts:
-                return CONTACT if links_nobody else REBUILD
-            if path in skipped or not self._may_be_plain(path):
-                return REBUILD
-            return PLAIN if links_nobody else DATED
-
-        return [(path, size, mtime_ns, reach(path, links_nobody))
-                for path, size, mtime_ns, links_nobody in notes]
 
     def _may_be_plain(self, path: str) -> bool:
         """Not in a people folder or a trip folder: a note there is a contact or a trip."""
@@ -595,13 +624,13 @@ class NoteIndex:
                 if known[2] == REBUILD:
                     return None
                 changed.append((rel, st, known[2]))
-            if len(changed) > _MAX_PATCHED:
+            if len(changed) > MAX_PATCHED:
                 return None
         removed = []
         if seen != len(stats):
-            now = {rel for rel, st, _ in scanned if st is not None}
-            removed = [rel for rel in stats if rel not in now]
-            if len(removed) + len(changed) > _MAX_PATCHED \
+            present = {rel for rel, st, _ in scanned if st is not None}
+            removed = [rel for rel in stats if rel not in present]
+            if len(removed) + len(changed) > MAX_PATCHED \
                     or any(stats[rel][2] not in (PLAIN, DATED) for rel in removed):
                 return None  # a contact gone: others' links may now reach another
         built = None
@@ -609,12 +638,21 @@ class NoteIndex:
             built = decode()
         if built is None:
             return None
+        vault = Vault(self.root, self.config, *built)
         if not changed and not removed:
-            return Vault(self.root, self.config, *built), state
-        patched = self._patched(built, changed, removed)
+            return vault, state
+        notes = []
+        for rel, st, reach in changed:
+            note = self._read(rel, st)
+            assert note is not None  # without a known digest, always a note
+            notes.append((note, reach))
+        if self.cache is not None:
+            self.cache.store_notes(self._to_store)
+        self._to_store = []
+        patched = patch(vault, notes, removed, self.config, self._may_be_plain)
         if patched is None:
             return None
-        vault, reaches = patched
+        vault, now = patched
         assert self.cache is not None
         limit = self.cache.session_ns - RACY_NS
         if any(st.st_mtime_ns >= limit for _, st, _ in changed):
@@ -622,76 +660,9 @@ class NoteIndex:
         entries = [(rel, st.st_size, st.st_mtime_ns) for rel, st, _ in scanned if st is not None]
         state = _state_digest(entries, walk_problems)
         self._store_snapshot(vault, [
-            (rel, size, mtime_ns, reaches[rel] if rel in reaches else stats[rel][2])
+            (rel, size, mtime_ns, now[rel] if rel in now else stats[rel][2])
             for rel, size, mtime_ns in entries], walk_problems, state)
         return vault, state
-
-    def _patched(self, built: Built, changed: list[tuple[str, FileStat, int]],
-                 removed: list[str]) -> tuple[Vault, dict[str, int]] | None:
-        """``built`` with the ``changed`` notes read again and the ``removed`` ones gone,
-        and the reach of each changed note; None when a change reaches further than a
-        note's own contact, problems and mentions (a name or an alias, a new contact, a
-        contact note that links, errors in a contact)."""
-        contacts, problems, count, broken, trips = built
-        where = {c.path: i for i, c in enumerate(contacts)}
-        bases: dict[str, Contact] = {}  # the contacts built anew, without their mentions
-        touched = {rel for rel, _, _ in changed} | set(removed)
-        kept = [p for p in problems if p.path not in touched or p.code == "duplicate-name"]
-        reaches: dict[str, int] = {}
-        mentions: list[tuple[str, Interaction]] = []  # from the changed dated notes
-        lookup: ContactLookup | None = None
-        for rel, st, reach in changed:
-            note = self._read(rel, st)
-            if note is None:
-                return None
-            if reach == CONTACT:
-                i = where[rel]
-                if note.links or not note.ok or not is_contact_note(note, self.config):
-                    return None
-                contact, field_problems = contact_from_note(note, self.config)
-                old = contacts[i]
-                if contact is None or (contact.name, contact.aliases) != (old.name, old.aliases):
-                    return None
-                bases[rel] = contact
-                kept.extend(note.problems)
-                kept.extend(field_problems)
-                reaches[rel] = CONTACT
-                continue
-            if (note.ok and is_contact_note(note, self.config)) or not self._may_be_plain(rel):
-                return None  # a new contact (or trip): others' links may now reach it
-            kept.extend(note.problems)
-            day = note_date(note, self.config) if note.ok and note.links else None
-            if day is not None:
-                lookup = lookup or ContactLookup(contacts)
-                mentions.extend(mentions_in(note, day, contacts, lookup))
-            reaches[rel] = DATED if note.links else PLAIN
-        if self.cache is not None:
-            self.cache.store_notes(self._to_store)
-        self._to_store = []
-        # Each contact's mentions: those from unchanged notes, and the changed notes' anew,
-        # in the order of the notes' paths (as a full build makes them).
-        affected = set(bases) | {path for path, _ in mentions} | {
-            c.path for c in contacts
-            if any(i.source == "mention" and i.path in touched for i in c.interactions)}
-        new_mentions: dict[str, list[Interaction]] = {}
-        for path, interaction in mentions:
-            new_mentions.setdefault(path, []).append(interaction)
-        out = list(contacts)
-        for path in affected:
-            old = contacts[where[path]]
-            base = bases.get(path)
-            own = base.interactions if base is not None else tuple(
-                i for i in old.interactions if i.source != "mention")
-            kept_mentions = [i for i in old.interactions
-                             if i.source == "mention" and i.path not in touched]
-            all_mentions = sorted(kept_mentions + new_mentions.get(path, []),
-                                  key=lambda i: i.path)
-            out[where[path]] = replace(base if base is not None else old,
-                                       interactions=own + tuple(all_mentions))
-        kept.sort(key=lambda p: (p.path, p.line or 0, p.code))
-        count += sum(1 for _, _, reach in changed if reach == NEW) - len(removed)
-        return Vault(self.root, self.config, tuple(out), tuple(kept), count, broken,
-                     trips), reaches
 
     def _snapshot_key(self) -> str:
         """What a built vault depends on besides its notes: the config and its problems."""
