@@ -299,8 +299,10 @@ def build_calendar(
             used.add(key)
         chosen.append((start, uid, data))
 
-    for check_in in plan.check_ins:
-        if check_in.due <= horizon and _has_tag(check_in.contact, tag):
+    for check_in in plan.check_ins:  # in the order of their dates
+        if check_in.due > horizon:
+            break
+        if _has_tag(check_in.contact, tag):
             add("check-in", check_in.contact.path,
                 functools.partial(_with_stamp, check_in, plan.today), check_in.due,
                 functools.partial(_check_in_bytes, check_in, vault.name, config, plan.today,
@@ -361,8 +363,9 @@ def _birthday_start(birthday: Birthday) -> date:
 
 def _birthday_contacts(contacts: Iterable[Contact], plan: Schedule, tag: str | None
                        ) -> list[Contact]:
-    return [c for c in contacts
-            if gets_birthday(c, plan.standings.get(c.path)) and _has_tag(c, tag)]
+    standings = plan.standings
+    return [c for c in contacts if c.birthday is not None  # few have one: look at them only
+            and gets_birthday(c, standings.get(c.path)) and _has_tag(c, tag)]
 
 
 def fold_line(line: bytes) -> bytes:

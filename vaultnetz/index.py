@@ -141,6 +141,7 @@ class NoteIndex:
         self._sources: dict[str, set[str]] = {}
         self._built_problems: list[Problem] = []
         self._dirty: set[str] = set()
+        self._folders: dict[str, set[str]] | None = None  # see _folder_notes
         self._cached: dict[str, CachedNote] | None = None  # read by cached_state()
         self._links: list[str] = []  # symbolic links in the vault (last scan)
         self.parsed = 0  # notes parsed in the last refresh (for tests and benchmarks)
@@ -277,6 +278,7 @@ class NoteIndex:
                 self.cache.forget_notes(cached.keys() - notes.keys() | removed)
         self._to_store = []
         self._notes, self._walk_problems = notes, walk_problems
+        self._folders = None
         if changed:
             self._vault = None
         return changed
@@ -331,9 +333,7 @@ class NoteIndex:
             if entries is None:
                 return walk_it_all()
             prefix = f"{folder}/" if folder else ""
-            known = {p for p in self._notes
-                     if p.startswith(prefix) and "/" not in p[len(prefix):]}
-            paths |= {prefix + name for name in entries} ^ known
+            paths |= {prefix + name for name in entries} ^ self._folder_notes().get(folder, set())
         problem_paths = {p.path for p in self._walk_problems}
         for rel in sorted(paths):
             parts = rel.split("/")
@@ -347,6 +347,7 @@ class NoteIndex:
             except (FileNotFoundError, NotADirectoryError):
                 if rel in self._notes:
                     del self._notes[rel]
+                    self._folder_notes().get(_folder_of(rel), set()).discard(rel)
                     self._dirty.add(rel)
                     self.stale.pop(rel, None)
                     changed = True
@@ -363,6 +364,8 @@ class NoteIndex:
                 return walk_it_all()  # a pipe or a device: the walk reports it
             note = self._read(rel, file_stat(st))
             assert note is not None  # without a known digest, always a note
+            if rel not in self._notes:
+                self._folder_notes().setdefault(_folder_of(rel), set()).add(rel)
             self._notes[rel] = self._keep(rel, note)
             self._dirty.add(rel)
             changed = True
@@ -379,11 +382,20 @@ class NoteIndex:
         try:
             if folder and os.path.islink(path):
                 return None
-            with os.scandir(path) as entries:
-                return {e.name for e in entries
-                        if e.name.lower().endswith(".md") and not is_ignored_name(e.name)}
+            names = os.listdir(path)
         except OSError:
             return None
+        return {name for name in names if name[-3:].lower() == ".md"
+                and not is_ignored_name(name)}
+
+    def _folder_notes(self) -> dict[str, set[str]]:
+        """Folder → the paths of the notes directly in it (made when first asked for after
+        a walk, then kept up to date by ``refresh_changed``)."""
+        if self._folders is None:
+            self._folders = {}
+            for path in self._notes:
+                self._folders.setdefault(_folder_of(path), set()).add(path)
+        return self._folders
 
     def _read(self, rel: str, st: FileStat, known: str = "") -> Note | None:
         """Read and parse a note; None when its content's digest is ``known`` (the cache
@@ -676,6 +688,10 @@ class NoteIndex:
         stale = dict.fromkeys(p for problems in self.stale.values() for p in problems
                               if p not in walked)  # a folder's problem once, not per note
         return self.config_problems + self._walk_problems + list(stale)
+
+
+def _folder_of(path: str) -> str:
+    return path.rsplit("/", 1)[0] if "/" in path else ""
 
 
 def _state_digest(entries: Iterable[tuple[str, int, int]], problems: Iterable[Problem | None]

@@ -185,5 +185,5 @@ class Schedule:
     """Everything the scheduler worked out for a vault on one day."""
 
     today: date
-    check_ins: tuple[CheckIn, ...]
+    check_ins: tuple[CheckIn, ...]  # in the order of their dates (``due``)
     standings: dict[str, Standing] = field(default_factory=dict)  # by contact path

@@ -8,10 +8,12 @@ after a "no", and start with the best and most recent contacts.
 from __future__ import annotations
 
 import heapq
+from bisect import bisect_left, insort
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
-from operator import attrgetter
+from itertools import compress, count
+from operator import attrgetter, is_not, itemgetter
 
 from .config import Config
 from .model import CheckIn, Contact, Interaction, Reason, Schedule, Standing
@@ -121,32 +123,73 @@ class _Pending:
         object.__setattr__(self, "ready_day", self.ready.toordinal())
 
 
-def smooth(pending: list[_Pending], today: date, max_per_day: int, max_per_week: int = 0
+_Entry = tuple[tuple[int, object, object], _Pending]  # (heap_key, pending): keys are unique
+
+
+@dataclass
+class FirstDay:
+    """The first day's check-ins of the last smoothing, sorted, and what changed since:
+    a backlog of tens of thousands (an import, a vault coming back after years) is then
+    patched rather than sorted again."""
+
+    day: int = 0
+    entries: list[_Entry] = field(default_factory=list)
+    removed: list[_Pending] = field(default_factory=list)
+    added: list[_Pending] = field(default_factory=list)
+
+    def sorted_batch(self, day: int, batch: list[_Entry], patchable: bool) -> list[_Entry]:
+        """``batch`` sorted, patched from the last one when it is the same day's."""
+        if patchable and day == self.day:
+            entries = list(self.entries)
+            for p in self.removed:
+                if p.ready_day <= day:
+                    del entries[bisect_left(entries, p.heap_key, key=itemgetter(0))]
+            for p in self.added:
+                if p.ready_day <= day:
+                    insort(entries, (p.heap_key, p), key=itemgetter(0))
+        else:
+            entries = sorted(batch, key=itemgetter(0))
+        self.day, self.entries, self.removed, self.added = day, entries, [], []
+        return list(entries)
+
+
+def smooth(pending: list[_Pending], today: date, max_per_day: int, max_per_week: int = 0,
+           first: FirstDay | None = None, patchable: bool = False
            ) -> list[tuple[_Pending, date]]:
     """Day by day from today, each day takes the most urgent of those whose date has come.
 
     With ``max_per_week``, a calendar week (Monday to Sunday) takes no more than that;
-    a full week sends the rest on to the next Monday.
+    a full week sends the rest on to the next Monday. ``first`` (the watcher's) keeps
+    the first day's sorted check-ins; ``patchable``: ``first.removed`` and ``first.added``
+    say what changed in ``pending`` since.
     """
     queue = sorted(pending, key=attrgetter("ready_day"))
     ready = [p.ready_day for p in queue]
-    heap: list[tuple[tuple[int, object, object], int, _Pending]] = []
+    heap: list[_Entry] = []
     placed: list[tuple[_Pending, int]] = []
     week_counts: dict[int, int] = {}
     day = today.toordinal()
     i = 0
+    in_order = False  # the heap is sorted (as a sorted first day is)
     while i < len(queue) or heap:
         if not heap and ready[i] > day:
             day = ready[i]  # nothing waiting: jump to the next date
         start = i
         while i < len(queue) and ready[i] <= day:
             i += 1
-        if i - start > len(heap):  # many at once (a backlog): build the heap in one go
-            heap.extend((queue[j].heap_key, j, queue[j]) for j in range(start, i))
+        if start == 0 and first is not None and i:
+            heap = first.sorted_batch(day, [(p.heap_key, p) for p in queue[:i]]
+                                      if not (patchable and day == first.day) else [],
+                                      patchable)
+            in_order = True
+        elif i - start > len(heap):  # many at once (a backlog): build the heap in one go
+            heap.extend((p.heap_key, p) for p in queue[start:i])
             heapq.heapify(heap)
-        else:
+            in_order = False
+        elif i > start:
             for j in range(start, i):
-                heapq.heappush(heap, (queue[j].heap_key, j, queue[j]))
+                heapq.heappush(heap, (queue[j].heap_key, queue[j]))
+            in_order = False
         capacity = max_per_day
         coming = ready[i] if i < len(queue) else None  # the next day a check-in gets ready
         if not max_per_week and len(heap) > capacity and (
@@ -156,8 +199,10 @@ def smooth(pending: list[_Pending], today: date, max_per_day: int, max_per_week:
             # them once rather than pop them one by one. What stays is sorted, so still a
             # heap. (47,000 pops at 50,000 contacts.)
             take = len(heap) if coming is None else min(len(heap), (coming - day) * capacity)
-            heap.sort()
-            for n, (_, _, p) in enumerate(heap[:take]):
+            if not in_order:
+                heap.sort(key=itemgetter(0))
+                in_order = True
+            for n, (_, p) in enumerate(heap[:take]):
                 placed.append((p, day + n // capacity))
             del heap[:take]
             day += -(-take // capacity)  # the days filled, the last one perhaps in part
@@ -171,53 +216,99 @@ def smooth(pending: list[_Pending], today: date, max_per_day: int, max_per_week:
             capacity = min(capacity, left)
             week_counts[monday] = week_counts.get(monday, 0) + min(capacity, len(heap))
         for _ in range(min(capacity, len(heap))):
-            placed.append((heapq.heappop(heap)[2], day))
+            placed.append((heapq.heappop(heap)[1], day))
+        in_order = in_order and not heap  # a pop keeps a heap, not a sorted list
         day += 1
     days: dict[int, date] = {}
     return [(p, days.get(d) or days.setdefault(d, date.fromordinal(d))) for p, d in placed]
 
 
-# path → (contact, today, config, its standing, its pending check-in, the last CheckIn made)
-Memo = dict[str, tuple[Contact, date, Config, Standing, "_Pending | None", "CheckIn | None"]]
+@dataclass
+class Memo:
+    """What the last schedule worked out, for the watcher's next one: when the contacts
+    are the same objects but a few, only those are worked out again."""
+
+    contacts: tuple[Contact, ...] = ()
+    today: date | None = None
+    config: Config | None = None
+    standings: dict[str, Standing] = field(default_factory=dict)
+    waiting: list[_Pending | None] = field(default_factory=list)  # by contact, as contacts
+    queue: list[_Pending] = field(default_factory=list)  # the waiting ones, by ready day
+    made: dict[str, CheckIn] = field(default_factory=dict)  # path → the last CheckIn made
+    first: FirstDay = field(default_factory=FirstDay)
+
+
+def _pending(contact: Contact, today: date, config: Config) -> tuple[Standing, _Pending | None]:
+    standing = standing_of(contact, today, config.max_attempts)
+    result = original_due(contact, standing, today, config)
+    if result is None:
+        return standing, None
+    original, reason = result
+    return standing, _Pending(max(original, today), urgency(contact, original, standing),
+                              contact, original, reason, standing)
+
+
+def _changed(memo: Memo, contacts: tuple[Contact, ...], today: date, config: Config
+             ) -> list[int] | None:
+    """The positions of the contacts that are not the memo's objects; None when the day,
+    the config or the contacts' paths differ, or too many changed to pay."""
+    if memo.today != today or memo.config is not config or len(memo.contacts) != len(contacts):
+        return None
+    changed = list(compress(count(), map(is_not, memo.contacts, contacts)))  # in C: fast
+    if len(changed) > 64 or any(memo.contacts[i].path != contacts[i].path for i in changed):
+        return None
+    return changed
 
 
 def schedule(contacts: Iterable[Contact], today: date, config: Config,
              memo: Memo | None = None) -> Schedule:
     """Every check-in of every contact that gets reminders, smoothed by ``max_per_day``.
 
-    ``memo`` (the watcher's, between rebuilds) reuses each contact's standing while
-    the contact, the day and the config are the same objects.
+    ``memo`` (the watcher's, between rebuilds) works out again only the contacts that
+    are not the objects it saw last time, on the same day with the same config.
     """
-    pending: list[_Pending] = []
-    standings: dict[str, Standing] = {}
-    for contact in contacts:
-        known = memo.get(contact.path) if memo is not None else None
-        if known is not None and known[0] is contact and known[1] == today \
-                and known[2] is config:
-            standing, waiting = known[3], known[4]
-        else:
-            standing = standing_of(contact, today, config.max_attempts)
-            result = original_due(contact, standing, today, config)
-            waiting = None
-            if result is not None:
-                original, reason = result
-                waiting = _Pending(max(original, today), urgency(contact, original, standing),
-                                   contact, original, reason, standing)
-            if memo is not None:
-                memo[contact.path] = (contact, today, config, standing, waiting, None)
-        standings[contact.path] = standing
-        if waiting is not None:
-            pending.append(waiting)
+    contacts = tuple(contacts)
+    changed = _changed(memo, contacts, today, config) if memo is not None else None
+    if memo is not None and changed is not None:
+        standings = dict(memo.standings)
+        waiting = list(memo.waiting)
+        queue = list(memo.queue)
+        for i in changed:
+            standings[contacts[i].path], new = _pending(contacts[i], today, config)
+            old, waiting[i] = waiting[i], new
+            if old is not None:
+                memo.first.removed.append(old)
+                at = bisect_left(queue, old.ready_day, key=attrgetter("ready_day"))
+                while queue[at] is not old:
+                    at += 1
+                del queue[at]
+            if new is not None:
+                memo.first.added.append(new)
+                insort(queue, new, key=attrgetter("ready_day"))
+    else:
+        standings = {}
+        waiting = []
+        for contact in contacts:
+            standings[contact.path], new = _pending(contact, today, config)
+            waiting.append(new)
+        queue = sorted([p for p in waiting if p is not None], key=attrgetter("ready_day"))
+    if memo is not None and changed is None:
+        memo.made = {}  # another day, another config, or all anew: nothing to reuse
+    made = memo.made if memo is not None else {}
     check_ins = []
-    for p, day in smooth(pending, today, config.max_per_day, config.max_per_week):
-        known = memo.get(p.contact.path) if memo is not None else None
-        made = known[5] if known is not None and known[4] is p else None
-        if made is None or made.due != day:
-            made = CheckIn(p.contact, p.original, day, p.reason, p.standing,
-                           max(0, (today - p.original).days))
-            if memo is not None and known is not None and known[4] is p:
-                memo[p.contact.path] = (*known[:5], made)
-        check_ins.append(made)  # the same object as last time when nothing changed
+    for p, day in smooth(queue, today, config.max_per_day, config.max_per_week,
+                         memo.first if memo is not None else None, changed is not None):
+        known = made.get(p.contact.path)
+        if known is None or known.contact is not p.contact or known.standing is not p.standing \
+                or known.due != day or known.original_due != p.original:
+            known = CheckIn(p.contact, p.original, day, p.reason, p.standing,
+                            max(0, (today - p.original).days))
+            if memo is not None:
+                made[p.contact.path] = known
+        check_ins.append(known)  # the same object as last time when nothing changed
+    if memo is not None:
+        memo.contacts, memo.today, memo.config = contacts, today, config
+        memo.standings, memo.waiting, memo.queue = standings, waiting, queue
     return Schedule(today, tuple(check_ins), standings)
 
 

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from vaultnetz.config import Config
 from vaultnetz.model import Cadence, Contact, Interaction
-from vaultnetz.schedule import schedule, standing_of
+from vaultnetz.schedule import Memo, schedule, standing_of
 
 TODAY = date(2026, 11, 23)
 
@@ -186,3 +186,24 @@ def test_smoothing_a_backlog_in_one_sort_places_as_day_by_day(
     expected = _reference_smooth(pending, TODAY, per_day)
     assert [(p.key, day) for p, day in smooth(pending, TODAY, per_day)] == [
         (p.key, day) for p, day in expected]
+
+
+@settings(max_examples=300, deadline=None)
+@given(contacts(), configs, st.lists(st.tuples(st.integers(0, 39), interaction), max_size=8),
+       st.integers(1, 3))
+def test_the_watchers_schedule_is_the_one_made_afresh(
+        people: list[Contact], config: Config, edits: list[tuple[int, Interaction]],
+        rounds: int) -> None:
+    """Rebuilt with the memo after a few contacts changed (the watcher's way: the first
+    day's backlog patched, not sorted again), the schedule is the one made from scratch."""
+    memo = Memo()
+    schedule(people, TODAY, config, memo)
+    for n in range(rounds):
+        for i, item in edits[n::rounds]:
+            if i < len(people):
+                person = people[i]
+                people[i] = replace(person, interactions=(*person.interactions, item))
+        again = schedule(people, TODAY, config, memo)
+        fresh = schedule(people, TODAY, config)
+        assert again.check_ins == fresh.check_ins
+        assert again.standings == fresh.standings
