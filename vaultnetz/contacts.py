@@ -246,6 +246,7 @@ class ContactLookup:
         # key → the contact's index, or a list of them when several share the key (rare:
         # a list per key would double the build's peak memory on a large vault).
         self.levels: list[dict[str, int | list[int]]] = [{}, {}, {}, {}]
+        self._keys: dict[str, str] = {}  # link target → its key (as many as targets)
         for index, contact in enumerate(contacts):
             stem = contact.path.rsplit("/", 1)[-1]
             keys = (
@@ -265,7 +266,9 @@ class ContactLookup:
                         known.append(index)
 
     def resolve(self, target: str) -> list[int]:
-        key = link_key(target)
+        key = self._keys.get(target)
+        if key is None:  # the same few targets are linked again and again
+            key = self._keys[target] = link_key(target)
         for level in self.levels:
             found = level.get(key)
             if found is not None:

@@ -536,11 +536,14 @@ def iso_day(text: str) -> date:
     return date.fromisoformat(text)
 
 
-@functools.lru_cache(maxsize=65536)  # names and link targets recur in every rebuild
 def link_key(target: str) -> str:
     """Normalise a link target or a name for lookups."""
-    key = unicodedata.normalize("NFC", target.strip()).replace("\\", "/")
-    if key.lower().endswith(".md"):
+    key = target.strip()
+    if not key.isascii():
+        key = unicodedata.normalize("NFC", key)
+    if "\\" in key:
+        key = key.replace("\\", "/")
+    if key[-3:].lower() == ".md":
         key = key[:-3]
     return " ".join(key.split()).casefold()
 
