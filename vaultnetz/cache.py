@@ -1,4 +1,4 @@
-"""The cache: parsed notes and serialized feed events, in SQLite outside the vault.
+"""The cache: parsed notes, built vaults and feeds, in SQLite outside the vault.
 
 An accelerator only (CONTRACT §7): deleting it loses nothing, and any problem
 with it — corrupt, locked, from another version, unwritable — means working
@@ -28,7 +28,7 @@ from .model import Interaction, InteractionKind, Problem
 from .notes import Link, Note, iso_day
 from .version import __version__
 
-SCHEMA = 3  # 2: notes in marshal's format; 3: snapshots of built vaults
+SCHEMA = 4  # 2: notes in marshal's format; 3: snapshots of built vaults; 4: no events
 _RESULTS_KEPT = 4  # feeds for a few --tag/--horizon variants (each can be megabytes)
 _SNAPSHOTS_KEPT = 2  # built vaults (tens of megabytes for a large vault)
 RACY_NS = 2_000_000_000  # mtime granularity we do not trust (FAT has 2 s)
@@ -203,7 +203,6 @@ class Cache:
                     db.execute("DROP TABLE IF EXISTS snapshots")
                 db.execute("CREATE TABLE IF NOT EXISTS notes (path TEXT PRIMARY KEY, size INTEGER, "
                            "mtime_ns INTEGER, recorded_ns INTEGER, digest TEXT, data BLOB)")
-                db.execute("CREATE TABLE IF NOT EXISTS events (key TEXT PRIMARY KEY, data BLOB)")
                 db.execute("CREATE TABLE IF NOT EXISTS results (key TEXT PRIMARY KEY, "
                            "data BLOB, errors INTEGER)")
                 db.execute("CREATE TABLE IF NOT EXISTS snapshots (key TEXT, part INTEGER, "
@@ -268,24 +267,6 @@ class Cache:
         try:
             self.db.execute("BEGIN")
             self.db.executemany(sql, rows)
-            self.db.execute("COMMIT")
-        except sqlite3.Error:
-            with contextlib.suppress(sqlite3.Error):
-                self.db.execute("ROLLBACK")
-            self.db = None
-
-    def events(self) -> dict[str, bytes]:
-        return {row[0]: bytes(row[1]) for row in self._run("SELECT key, data FROM events")}
-
-    def store_events(self, new: dict[str, bytes], keep: set[str]) -> None:
-        if self.db is None:
-            return
-        try:
-            self.db.execute("BEGIN")
-            self.db.executemany("INSERT OR REPLACE INTO events VALUES (?, ?)", new.items())
-            existing = {r[0] for r in self.db.execute("SELECT key FROM events")}
-            self.db.executemany("DELETE FROM events WHERE key = ?",
-                                [(k,) for k in existing - keep])
             self.db.execute("COMMIT")
         except sqlite3.Error:
             with contextlib.suppress(sqlite3.Error):

@@ -267,14 +267,13 @@ def build_calendar(
 ) -> bytes:
     """The whole feed as bytes: one event per check-in within the horizon, plus birthdays.
 
-    ``events`` caches each event's bytes by its inputs, so a rebuild after one
-    changed note serializes one or a few events; the output is the same either
-    way. The keys used are added to ``used`` (to prune a persistent store).
-    ``keys`` (the watcher's, between rebuilds) remembers each event's key while its
-    inputs are the same objects, so that unchanged events are not even hashed again.
+    ``events`` (the watcher's, between rebuilds) caches each event's bytes by its
+    inputs, so a rebuild after one changed note serializes one or a few events; the
+    output is the same either way. The keys used are added to ``used`` (to prune it).
+    ``keys`` remembers each event's key while its inputs are the same objects, so that
+    unchanged events are not even hashed again.
     """
     config = vault.config
-    store: EventStore = {} if events is None else events
     horizon = plan.today + timedelta(days=horizon_days or config.horizon_days)
     chosen: list[tuple[date, str, bytes]] = []
     context = repr((vault.name, config, PRODID, action_base))
@@ -284,6 +283,9 @@ def build_calendar(
         # ``about``: the path the event is of. ``same``: its inputs, compared by identity
         # first: an unchanged check-in is the same object as last time (the watcher's
         # schedule memo), so its uid and key are neither hashed nor worked out again.
+        if events is None:  # nothing to reuse: no key to work out either
+            chosen.append((start, _uid(kind, about), make()))
+            return
         known = keys.get((kind, about)) if keys is not None and same else None
         if known is not None and known[0] == same:  # each item: `is` first, then ==
             uid, key = known[1], known[2]
@@ -291,10 +293,10 @@ def build_calendar(
             uid, key = _uid(kind, about), _event_key(kind, item(), context)
             if keys is not None and same:
                 keys[(kind, about)] = (same, uid, key)
-        data = store.get(key)
+        data = events.get(key)
         if data is None:
             data = make()
-            store[key] = data
+            events[key] = data
         if used is not None:
             used.add(key)
         chosen.append((start, uid, data))
@@ -445,20 +447,11 @@ def vault_feed(root: Path, today: date, *, cache_dir: Path | None = None,
         if hit is not None:
             return Feed(hit[0], hit[1], None)
         vault, state = index.load(scanned, progress)
-        events = cache.events() if cache is not None else {}
-        known = set(events)
-        used: set[str] = set()
         data = build_calendar(vault, schedule(vault.contacts, today, config),
-                              horizon_days=horizon_days, tag=tag, events=events, used=used,
-                              action_base=action_base)
+                              horizon_days=horizon_days, tag=tag, action_base=action_base)
         feed = Feed(data, len(vault.errors()), vault)
-        if cache is not None:
-            if used - known or (known - used and not tag and not horizon_days):
-                # A --tag or --horizon feed keeps the others' events.
-                cache.store_events({k: events[k] for k in used - known}, keep=used | (
-                    known if tag or horizon_days else set()))
-            if state is not None:
-                cache.store_result(key(state), data, feed.errors)
+        if cache is not None and state is not None:
+            cache.store_result(key(state), data, feed.errors)
         return feed
     finally:
         if cache is not None:
