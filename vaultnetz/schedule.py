@@ -155,8 +155,9 @@ class FirstDay:
 
 def smooth(pending: list[_Pending], today: date, max_per_day: int, max_per_week: int = 0,
            first: FirstDay | None = None, patchable: bool = False
-           ) -> list[tuple[_Pending, date]]:
-    """Day by day from today, each day takes the most urgent of those whose date has come.
+           ) -> list[tuple[_Pending, int]]:
+    """Day by day from today, each day takes the most urgent of those whose date has come:
+    (pending, its day's ordinal), in the order of the days.
 
     With ``max_per_week``, a calendar week (Monday to Sunday) takes no more than that;
     a full week sends the rest on to the next Monday. ``first`` (the watcher's) keeps
@@ -219,8 +220,7 @@ def smooth(pending: list[_Pending], today: date, max_per_day: int, max_per_week:
             placed.append((heapq.heappop(heap)[1], day))
         in_order = in_order and not heap  # a pop keeps a heap, not a sorted list
         day += 1
-    days: dict[int, date] = {}
-    return [(p, days.get(d) or days.setdefault(d, date.fromordinal(d))) for p, d in placed]
+    return placed
 
 
 @dataclass
@@ -234,7 +234,8 @@ class Memo:
     standings: dict[str, Standing] = field(default_factory=dict)
     waiting: list[_Pending | None] = field(default_factory=list)  # by contact, as contacts
     queue: list[_Pending] = field(default_factory=list)  # the waiting ones, by ready day
-    made: dict[str, CheckIn] = field(default_factory=dict)  # path → the last CheckIn made
+    # path → the last CheckIn made, and its day's ordinal
+    made: dict[str, tuple[CheckIn, int]] = field(default_factory=dict)
     first: FirstDay = field(default_factory=FirstDay)
 
 
@@ -295,17 +296,21 @@ def schedule(contacts: Iterable[Contact], today: date, config: Config,
     if memo is not None and changed is None:
         memo.made = {}  # another day, another config, or all anew: nothing to reuse
     made = memo.made if memo is not None else {}
+    days: dict[int, date] = {}
     check_ins = []
     for p, day in smooth(queue, today, config.max_per_day, config.max_per_week,
                          memo.first if memo is not None else None, changed is not None):
         known = made.get(p.contact.path)
-        if known is None or known.contact is not p.contact or known.standing is not p.standing \
-                or known.due != day or known.original_due != p.original:
-            known = CheckIn(p.contact, p.original, day, p.reason, p.standing,
-                            max(0, (today - p.original).days))
-            if memo is not None:
-                made[p.contact.path] = known
-        check_ins.append(known)  # the same object as last time when nothing changed
+        if known is not None and known[1] == day and known[0].standing is p.standing \
+                and known[0].contact is p.contact:
+            check_ins.append(known[0])  # the same object as last time: nothing changed
+            continue
+        due = days.get(day) or days.setdefault(day, date.fromordinal(day))
+        check_in = CheckIn(p.contact, p.original, due, p.reason, p.standing,
+                           max(0, (today - p.original).days))
+        if memo is not None:
+            made[p.contact.path] = (check_in, day)
+        check_ins.append(check_in)
     if memo is not None:
         memo.contacts, memo.today, memo.config = contacts, today, config
         memo.standings, memo.waiting, memo.queue = standings, waiting, queue
