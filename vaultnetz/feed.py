@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import functools
 import hashlib
+from bisect import bisect_left, insort
 from collections.abc import Callable, Iterable, MutableMapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
+from itertools import compress, count
+from operator import is_not, itemgetter
 from pathlib import Path
 from urllib.parse import quote
 
@@ -254,6 +257,55 @@ def birthday_inputs(contact: Contact) -> tuple[object, ...]:
     return (contact.path, contact.name, contact.birthday, contact.tags, _newest_day(contact))
 
 
+_Event = tuple[date, str, bytes]  # (start, uid, bytes): the feed's order
+
+
+@dataclass
+class BirthdayMemo:
+    """The watcher's birthday events between rebuilds, in the feed's order: only those of
+    the contacts that are not the objects they were made from are made again."""
+
+    made_for: tuple[object, ...] = ()  # (today, config, vault name)
+    contacts: tuple[Contact, ...] = ()
+    by_path: dict[str, _Event] = field(default_factory=dict)
+    ordered: list[_Event] = field(default_factory=list)
+
+    def events(self, vault: Vault, plan: Schedule) -> list[_Event]:
+        contacts = vault.contacts
+        made_for = (plan.today, vault.config, vault.name)
+        changed = None
+        if made_for == self.made_for and len(contacts) == len(self.contacts):
+            changed = list(compress(count(), map(is_not, self.contacts, contacts)))
+            if len(changed) > 64 or any(self.contacts[i].path != contacts[i].path
+                                        for i in changed):
+                changed = None
+        if changed is None:
+            self.by_path = {c.path: _birthday(c, vault.name, vault.config)
+                            for c in _birthday_contacts(contacts, plan, None)}
+            self.ordered = sorted(self.by_path.values(), key=itemgetter(0, 1))
+        else:
+            ordered = list(self.ordered)
+            for i in changed:
+                contact = contacts[i]
+                old = self.by_path.pop(contact.path, None)
+                if old is not None:
+                    del ordered[bisect_left(ordered, old[:2], key=itemgetter(0, 1))]
+                if contact.birthday is not None and gets_birthday(
+                        contact, plan.standings.get(contact.path)):
+                    new = self.by_path[contact.path] = _birthday(contact, vault.name,
+                                                                 vault.config)
+                    insort(ordered, new, key=itemgetter(0, 1))
+            self.ordered = ordered
+        self.made_for, self.contacts = made_for, contacts
+        return self.ordered
+
+
+def _birthday(contact: Contact, vault_name: str, config: Config) -> _Event:
+    assert contact.birthday is not None
+    return (_birthday_start(contact.birthday), _uid("birthday", contact.path),
+            birthday_event(contact, vault_name, config))
+
+
 def build_calendar(
     vault: Vault,
     plan: Schedule,
@@ -264,6 +316,7 @@ def build_calendar(
     used: set[str] | None = None,
     keys: KeyMemo | None = None,
     action_base: str = "",
+    birthdays: BirthdayMemo | None = None,
 ) -> bytes:
     """The whole feed as bytes: one event per check-in within the horizon, plus birthdays.
 
@@ -271,7 +324,7 @@ def build_calendar(
     inputs, so a rebuild after one changed note serializes one or a few events; the
     output is the same either way. The keys used are added to ``used`` (to prune it).
     ``keys`` remembers each event's key while its inputs are the same objects, so that
-    unchanged events are not even hashed again.
+    unchanged events are not even hashed again; ``birthdays`` keeps the birthday events.
     """
     config = vault.config
     horizon = plan.today + timedelta(days=horizon_days or config.horizon_days)
@@ -310,7 +363,9 @@ def build_calendar(
                 functools.partial(_check_in_bytes, check_in, vault.name, config, plan.today,
                                   action_base),
                 (check_in, plan.today, config, vault.name, action_base))
-    if config.birthdays:
+    if config.birthdays and birthdays is not None and tag is None:
+        chosen.extend(birthdays.events(vault, plan))
+    elif config.birthdays:
         for contact in _birthday_contacts(vault.contacts, plan, tag):
             assert contact.birthday is not None
             add("birthday", contact.path, functools.partial(birthday_inputs, contact),
@@ -327,7 +382,7 @@ def build_calendar(
             add("trip", trip.path, functools.partial(tuple, (trip, day, people)), day,
                 functools.partial(trip_event, trip, day, people, vault.name, config))
     name = config.calendar_name if not tag else f"{config.calendar_name} ({tag})"
-    chosen.sort(key=lambda item: (item[0], item[1]))
+    chosen.sort(key=itemgetter(0, 1))
     body = b"".join(data for _, _, data in chosen) or _NO_EVENTS
     return _calendar_head(name) + body + _CALENDAR_END
 

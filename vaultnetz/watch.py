@@ -25,7 +25,7 @@ from .atomic import write_atomic
 from .config import CONFIG_NAME, load_config
 from .contacts import Vault
 from .errors import VaultnetzError
-from .feed import EventStore, KeyMemo, build_calendar
+from .feed import BirthdayMemo, EventStore, KeyMemo, build_calendar
 from .index import NoteIndex
 from .model import Problem, Schedule
 from .notes import is_ignored_name
@@ -103,6 +103,7 @@ class FeedService:
         self.events: EventStore = {}
         self.schedule_memo = ScheduleMemo()
         self.key_memo: KeyMemo = {}
+        self.birthdays = BirthdayMemo()
         self.rebuilds = 0
         self._reported: set[Problem] = set()
         self.root_missing = False  # the vault's folder is gone or unreadable: feed kept
@@ -188,6 +189,7 @@ class FeedService:
                 self.events = {}
                 self.schedule_memo = ScheduleMemo()
                 self.key_memo = {}
+                self.birthdays = BirthdayMemo()
                 self.index.refresh()
             elif changed or folders:
                 self.index.refresh_changed(changed, folders or ())
@@ -201,7 +203,8 @@ class FeedService:
             plan = schedule(vault.contacts, now.date(), vault.config, self.schedule_memo)
             used: set[str] = set()
             feed = build_calendar(vault, plan, events=self.events, used=used,
-                                  keys=self.key_memo, action_base=self.action_base)
+                                  keys=self.key_memo, action_base=self.action_base,
+                                  birthdays=self.birthdays)
             if len(self.events) > 2 * len(used) + 64:  # drop events nobody asks for any more
                 self.events = {k: v for k, v in self.events.items() if k in used}
             old = self.snapshot

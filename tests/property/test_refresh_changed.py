@@ -1,18 +1,23 @@
-"""Hypothesis: the watcher's refresh of only what changed gives the same vault as reading
-the whole vault afresh, whatever happens to files and folders, and with the events the
-watcher sees for it (a file's own event, or only its folder's)."""
+"""Hypothesis: the watcher's refresh of only what changed gives the same vault — and the
+same feed — as reading the whole vault afresh, whatever happens to files and folders, and
+with the events the watcher sees for it (a file's own event, or only its folder's)."""
 
 from __future__ import annotations
 
 import os
 import shutil
 import tempfile
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from vaultnetz.config import load_config
+from vaultnetz.feed import build_calendar
 from vaultnetz.index import NoteIndex
+from vaultnetz.schedule import schedule
+from vaultnetz.watch import FeedService
 
 NAMES = ["Anna", "Bo", "Cem", "Zoë", "Anna Berger"]
 FOLDERS = ["People", "People/Work", "Daily", "Notes", ".obsidian", "Trips"]
@@ -107,7 +112,7 @@ def test_refresh_changed_equals_a_full_read(ops: list[tuple[object, ...]]) -> No
         (root / "Daily").mkdir()
         (root / "Daily" / "2026-11-01.md").write_text("Met [[Anna]].\n")
         (Path(tmp) / "outside.md").write_text(BODIES[0])
-        watched = NoteIndex(root)
+        watched = NoteIndex(root, memoize=True)  # as the watcher: the vault is patched
         watched.refresh()
         for op in ops:
             paths, folders = apply(root, op)
@@ -115,3 +120,40 @@ def test_refresh_changed_equals_a_full_read(ops: list[tuple[object, ...]]) -> No
             fresh = NoteIndex(root)
             fresh.refresh()
             assert state(watched) == state(fresh), op
+
+
+TODAY = date(2026, 11, 23)
+EVERY_DAY = [TODAY, TODAY + timedelta(days=1)]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(operations.filter(lambda op: BODIES[2] not in op), min_size=1, max_size=8),
+       st.lists(st.sampled_from(EVERY_DAY), min_size=8, max_size=8),
+       st.integers(1, 3))
+def test_the_watchers_feed_is_the_feed_built_afresh(ops: list[tuple[object, ...]],
+                                                    days: list[date], per_day: int) -> None:
+    """The vault, the schedule (patched for the contacts that changed) and the feed (only
+    the events that changed made again, birthdays patched) of the watcher are those of a
+    fresh build, edit after edit, also when the day turns."""
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp) / "vault"
+        (root / "People").mkdir(parents=True)
+        (root / "vaultnetz.toml").write_text(f"max_per_day = {per_day}\n")
+        (root / "People" / "Anna.md").write_text(BODIES[0] + "birthday: 1980-03-14\n")
+        (root / "People" / "Cem.md").write_text("---\nbirthday: --02-29\n---\n")
+        (root / "Daily").mkdir()
+        (root / "Daily" / "2026-11-01.md").write_text("Met [[Anna]].\n")
+        (Path(tmp) / "outside.md").write_text(BODIES[0])
+        today = [TODAY]
+        service = FeedService(root, lambda: datetime.combine(today[0], datetime.min.time()))
+        service.rebuild()
+        for op, day in zip(ops, days, strict=False):
+            paths, folders = apply(root, op)
+            today[0] = day
+            service.rebuild(paths, folders)
+            fresh = NoteIndex(root, load_config(root)[0])
+            fresh.refresh()
+            vault = fresh.vault()
+            expected = build_calendar(vault, schedule(vault.contacts, day, vault.config))
+            assert service.snapshot is not None
+            assert service.snapshot.feed == expected, op
