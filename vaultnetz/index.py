@@ -142,7 +142,6 @@ class NoteIndex:
         self._built_problems: list[Problem] = []
         self._dirty: set[str] = set()
         self._folders: dict[str, set[str]] | None = None  # see _folder_notes
-        self._cached: dict[str, CachedNote] | None = None  # read by cached_state()
         self._links: list[str] = []  # symbolic links in the vault (last scan)
         self.parsed = 0  # notes parsed in the last refresh (for tests and benchmarks)
         self.delivered = 0  # of those, parsed by helper processes
@@ -166,27 +165,19 @@ class NoteIndex:
         return scanned
 
     def cached_state(self, scanned: list[Walked]) -> str | None:
-        """The digest of the vault's state when the cache holds every scanned note as it
-        is on disk, trusted by size and mtime; None when anything must be read.
+        """The digest of the notes' state as ``scanned`` (None without a cache).
 
-        Output stored under this digest (with everything else it depends on) is
-        still current: the notes are the ones it was made from.
+        Output stored under this digest (with everything else it depends on) is still
+        current: it was made from these very notes. A state is only ever stored when
+        every note was old enough to be trusted by its mtime (``current_state``), so a
+        note edited since has another size or mtime — even within one mtime tick — and
+        no note needs to be looked up in the cache to know it.
         """
         if self.cache is None:
             return None
-        self._cached = self.cache.notes()
-        entries = []
-        problems = []
-        for rel, st, problem in scanned:
-            if st is None:
-                problems.append(problem)
-                continue
-            entry = self._cached.get(rel)
-            if entry is None or not entry.trusted or not entry.matches(st.st_size,
-                                                                        st.st_mtime_ns):
-                return None
-            entries.append((rel, st.st_size, st.st_mtime_ns))
-        return _state_digest(entries, problems)
+        return _state_digest(
+            ((rel, st.st_size, st.st_mtime_ns) for rel, st, _ in scanned if st is not None),
+            [problem for _, st, problem in scanned if st is None])
 
     def current_state(self) -> str | None:
         """The digest ``cached_state`` will give next time, if the notes stay as they are;
@@ -194,7 +185,8 @@ class NoteIndex:
         if self.cache is None or self.cache.db is None or self.stale:
             return None
         limit = self.cache.session_ns - RACY_NS
-        if any(note.mtime_ns >= limit for note in self._notes.values()):
+        if any(note.mtime_ns >= limit or (note.problems and _unread(note))
+               for note in self._notes.values()):
             return None
         return _state_digest(((n.path, n.size, n.mtime_ns) for n in self._notes.values()),
                              self._walk_problems)
@@ -210,8 +202,7 @@ class NoteIndex:
         forced = set(force)
         cached: dict[str, CachedNote] = {}
         if self.cache is not None and not self._notes:
-            cached = self._cached if self._cached is not None else self.cache.notes()
-        self._cached = None
+            cached = self.cache.notes()
         notes: dict[str, Note] = {}
         fresh: dict[str, Note] = {}  # read or parsed in this refresh
         from_cache: dict[str, FileStat] = {}  # current in the cache: decoded below
@@ -579,7 +570,6 @@ class NoteIndex:
                 opened = open_snapshot(self.cache.snapshot(self._snapshot_key()))
             found = self._from_snapshot(opened, scanned) if opened is not None else None
             if found is not None:
-                self._cached = None
                 self.from_snapshot = True
                 return found
         self.refresh(scanned=scanned, progress=progress)
@@ -667,7 +657,8 @@ class NoteIndex:
         vault, now = patched
         assert self.cache is not None
         limit = self.cache.session_ns - RACY_NS
-        if any(st.st_mtime_ns >= limit for _, st, _ in changed):
+        if any(st.st_mtime_ns >= limit for _, st, _ in changed) or any(
+                note.problems and _unread(note) for note, _ in notes):
             return vault, None  # too recent to vouch for: no stored feed, no new snapshot
         entries = [(rel, st.st_size, st.st_mtime_ns) for rel, st, _ in scanned if st is not None]
         state = _state_digest(entries, walk_problems)
@@ -688,6 +679,12 @@ class NoteIndex:
         stale = dict.fromkeys(p for problems in self.stale.values() for p in problems
                               if p not in walked)  # a folder's problem once, not per note
         return self.config_problems + self._walk_problems + list(stale)
+
+
+def _unread(note: Note) -> bool:
+    """Whether the note could not be read: made readable again (a `chmod`), it keeps its
+    size and mtime, so no state that includes it is vouched for."""
+    return any(problem.code == "unreadable" for problem in note.problems)
 
 
 def _folder_of(path: str) -> str:

@@ -200,6 +200,30 @@ def test_recent_notes_are_never_trusted_for_the_whole_feed(vault: Path, cache_di
     assert data == feed(vault, None)[0]
 
 
+def test_a_note_readable_again_is_read_although_its_mtime_is_the_same(
+        vault: Path, cache_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A note that could not be read (its permissions) and is made readable again keeps
+    its size and mtime: neither the stored feed nor the snapshot may stand for it."""
+    import builtins
+
+    from vaultnetz import notes
+
+    real_open = builtins.open
+
+    def denied(path: str, *args: object, **kwargs: object) -> object:
+        if str(path).endswith("Anna.md"):
+            raise PermissionError(13, "Permission denied")
+        return real_open(path, *args, **kwargs)  # type: ignore[call-overload]
+
+    monkeypatch.setattr(notes, "open", denied, raising=False)
+    unreadable, errors, _ = feed(vault, cache_dir)
+    assert errors == 2 and b"Anna" not in unreadable
+    monkeypatch.undo()
+    for _ in range(2):
+        assert feed(vault, cache_dir)[:2] == feed(vault, None)[:2]
+        assert snapshot(vault, cache_dir) == snapshot(vault, None)
+
+
 def test_stored_feeds_are_bounded(vault: Path, cache_dir: Path) -> None:
     for days in range(1, 20):
         feed(vault, cache_dir, horizon_days=days)
