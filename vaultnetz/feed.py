@@ -13,8 +13,7 @@ from bisect import bisect_left, insort
 from collections.abc import Callable, Iterable, MutableMapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from itertools import compress, count
-from operator import is_not, itemgetter
+from operator import itemgetter
 from pathlib import Path
 from urllib.parse import quote
 
@@ -25,7 +24,7 @@ from .errors import ConfigError
 from .index import NoteIndex, Progress, open_cache
 from .model import Birthday, CheckIn, Contact, Schedule
 from .report import interaction_text, strip_controls, text, why_now, work_text
-from .schedule import gets_birthday, schedule
+from .schedule import changed_contacts, gets_birthday, schedule
 from .trips import Trip, near
 from .version import __version__
 
@@ -273,12 +272,8 @@ class BirthdayMemo:
     def events(self, vault: Vault, plan: Schedule) -> list[_Event]:
         contacts = vault.contacts
         made_for = (plan.today, vault.config, vault.name)
-        changed = None
-        if made_for == self.made_for and len(contacts) == len(self.contacts):
-            changed = list(compress(count(), map(is_not, self.contacts, contacts)))
-            if len(changed) > 64 or any(self.contacts[i].path != contacts[i].path
-                                        for i in changed):
-                changed = None
+        changed = changed_contacts(self.contacts, contacts) if made_for == self.made_for \
+            else None
         if changed is None:
             self.by_path = {c.path: _birthday(c, vault.name, vault.config)
                             for c in _birthday_contacts(contacts, plan, None)}

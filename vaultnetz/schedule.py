@@ -249,14 +249,14 @@ def _pending(contact: Contact, today: date, config: Config) -> tuple[Standing, _
                               contact, original, reason, standing)
 
 
-def _changed(memo: Memo, contacts: tuple[Contact, ...], today: date, config: Config
-             ) -> list[int] | None:
-    """The positions of the contacts that are not the memo's objects; None when the day,
-    the config or the contacts' paths differ, or too many changed to pay."""
-    if memo.today != today or memo.config is not config or len(memo.contacts) != len(contacts):
+def changed_contacts(old: tuple[Contact, ...], new: tuple[Contact, ...]) -> list[int] | None:
+    """The positions of the ``new`` contacts that are not the ``old`` objects (the watcher
+    keeps unchanged contacts as they were); None when the contacts' paths differ, or when
+    too many changed to pay patching."""
+    if len(old) != len(new):
         return None
-    changed = list(compress(count(), map(is_not, memo.contacts, contacts)))  # in C: fast
-    if len(changed) > 64 or any(memo.contacts[i].path != contacts[i].path for i in changed):
+    changed = list(compress(count(), map(is_not, old, new)))  # in C: fast
+    if len(changed) > 64 or any(old[i].path != new[i].path for i in changed):
         return None
     return changed
 
@@ -269,7 +269,8 @@ def schedule(contacts: Iterable[Contact], today: date, config: Config,
     are not the objects it saw last time, on the same day with the same config.
     """
     contacts = tuple(contacts)
-    changed = _changed(memo, contacts, today, config) if memo is not None else None
+    changed = changed_contacts(memo.contacts, contacts) if memo is not None and (
+        memo.today == today and memo.config is config) else None
     if memo is not None and changed is not None:
         standings = dict(memo.standings)
         waiting = list(memo.waiting)
