@@ -290,7 +290,8 @@ class Cache:
             return
         try:
             for (data,) in self.db.execute(
-                    "SELECT data FROM snapshots WHERE key = ? ORDER BY part", (key,)):
+                    "SELECT data FROM snapshots WHERE key = ? AND part >= 0 ORDER BY part",
+                    (key,)):
                 yield bytes(data)
         except sqlite3.Error:
             self.db = None
@@ -313,6 +314,15 @@ class Cache:
             with contextlib.suppress(sqlite3.Error):
                 self.db.execute("ROLLBACK")
             self.db = None
+
+    def plan(self, key: str) -> bytes | None:
+        """The plan stored with the snapshot under ``key`` (``store_plan``)."""
+        rows = self._run("SELECT data FROM snapshots WHERE key = ? AND part = -1", (key,))
+        return bytes(rows[0][0]) if rows else None
+
+    def store_plan(self, key: str, data: bytes) -> None:
+        """Keep a plan with the snapshot under ``key``: a new snapshot drops it."""
+        self._write("INSERT OR REPLACE INTO snapshots VALUES (?, -1, ?)", [(key, data)])
 
     def close(self) -> None:
         if self.db is not None:

@@ -19,10 +19,11 @@ from .atomic import create_file_exclusive
 from .config import CONFIG_NAME, default_config_text
 from .contacts import Vault
 from .errors import ConfigError, InvalidValue, VaultnetzError
-from .index import find_vault, load_vault, require_vault
+from .index import find_vault, load_vault, open_cache, require_vault
 from .model import Problem, Schedule
 from .report import terminal_safe
 from .schedule import schedule
+from .snapshot import plan_of
 from .values import MAX_YEAR, MIN_YEAR, in_range
 from .version import __version__
 
@@ -64,7 +65,15 @@ class State:
     def schedule(self) -> Schedule:
         if self._schedule is None:
             vault = self.vault()
-            self._schedule = schedule(vault.contacts, self.today, vault.config)
+            cache_dir = self.cache_dir()
+            if cache_dir is None or vault.stored is None:
+                self._schedule = schedule(vault.contacts, self.today, vault.config)
+            else:  # the plan stored with the vault's snapshot, if it is today's
+                cache = open_cache(cache_dir, vault.root, vault.config)
+                try:
+                    self._schedule = plan_of(vault, self.today, cache)
+                finally:
+                    cache.close()
         return self._schedule
 
     def warn_skipped(self) -> None:

@@ -30,6 +30,9 @@ class Vault:
     # Each note's size when it was read: a write refuses a note that is shorter now.
     read_sizes: Mapping[str, int] = field(default_factory=dict)
     skipped: Mapping[str, int] = field(default_factory=dict)  # notes each skip rule left out
+    # (snapshot key, state): the vault is the snapshot stored under that key for the notes
+    # in that state; its plan can be stored with it (``snapshot.plan_of``).
+    stored: tuple[str, str] | None = None
 
     @functools.cached_property
     def name(self) -> str:

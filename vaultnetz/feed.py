@@ -24,7 +24,8 @@ from .errors import ConfigError
 from .index import NoteIndex, Progress, open_cache
 from .model import Birthday, CheckIn, Contact, Schedule
 from .report import interaction_text, strip_controls, text, why_now, work_text
-from .schedule import changed_contacts, gets_birthday, schedule
+from .schedule import changed_contacts, gets_birthday
+from .snapshot import plan_of
 from .trips import Trip, near
 from .version import __version__
 
@@ -57,10 +58,12 @@ def escape_text(value: str) -> str:
     """A TEXT value escaped as RFC 5545 3.3.11 says (and icalendar 7 writes it).
 
     Unlike icalendar, a literal backslash followed by N stays what the user wrote, and
-    control characters other than tab are dropped.
+    control characters other than tab are dropped. Like icalendar, a byte-order mark at
+    the start of a value is dropped.
     """
     value = value.replace("\r\n", "\n").replace("\r", "\n")
     value = strip_controls(value)  # RFC 5545 allows none but tab in TEXT
+    value = value.removeprefix("\ufeff")  # a byte-order mark leading a value: as icalendar
     return (value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
             .replace("\n", "\\n"))
 
@@ -497,8 +500,8 @@ def vault_feed(root: Path, today: date, *, cache_dir: Path | None = None,
         if hit is not None:
             return Feed(hit[0], hit[1], None)
         vault, state = index.load(scanned, progress)
-        data = build_calendar(vault, schedule(vault.contacts, today, config),
-                              horizon_days=horizon_days, tag=tag, action_base=action_base)
+        data = build_calendar(vault, plan_of(vault, today, cache), horizon_days=horizon_days,
+                              tag=tag, action_base=action_base)
         feed = Feed(data, len(vault.errors()), vault)
         if cache is not None and state is not None:
             cache.store_result(key(state), data, feed.errors)

@@ -560,7 +560,9 @@ class NoteIndex:
         vault, state = self._load(scanned, progress)
         return replace(vault, read_sizes=ReadSizes((rel, st.st_size) for rel, st, _ in scanned
                                                    if st is not None),
-                       skipped=dict(self.skipped)), state
+                       skipped=dict(self.skipped),
+                       stored=None if state is None or self.cache is None
+                       else (self._snapshot_key(), state)), state
 
     def _load(self, scanned: list[Walked], progress: Progress | None
               ) -> tuple[Vault, str | None]:

@@ -1,20 +1,24 @@
-"""Snapshots of built vaults, in the cache's format (marshal), in parts.
+"""Snapshots of built vaults, and their plans, in the cache's format (marshal), in parts.
 
 A snapshot is the vault built from the notes — contacts with their interactions,
 problems, trips — with the size and mtime of every note it was built from, so that
-the index can tell what changed since (see ``NoteIndex.load``).
+the index can tell what changed since (see ``NoteIndex.load``). Its plan is the schedule
+worked out from it on one day: every command on that day reads it back.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import marshal
 from collections.abc import Callable, Iterable, Iterator
 from datetime import date
 from typing import Any
 
-from .cache import KINDS, day_of
-from .model import Birthday, Cadence, Contact, Interaction, Problem
+from .cache import KINDS, Cache, day_of
+from .contacts import Vault
+from .model import Birthday, Cadence, CheckIn, Contact, Interaction, Problem, Schedule, Standing
+from .schedule import schedule
 from .trips import Trip
 
 # A built vault's contacts, problems, note count, skipped contacts and trips. The field
@@ -113,3 +117,65 @@ def decode_snapshot(parts: Iterable[bytes]) -> Snapshot | None:
     stats, walk_problems, state, rest = opened
     built = rest()
     return None if built is None else (built, stats, walk_problems, state)
+
+
+# The stored plan of a built vault on one day: its schedule, each standing's interactions
+# by their place in the contact's interactions (-1: none).
+def encode_plan(plan: Schedule, contacts: tuple[Contact, ...], state: str) -> bytes:
+    """``plan`` (made from ``contacts``, the vault stored with ``state``) in marshal's format."""
+    where = {c.path: i for i, c in enumerate(contacts)}
+    standings = []
+    for contact in contacts:
+        place = {id(item): n for n, item in enumerate(contact.interactions)}
+        s = plan.standings[contact.path]
+        standings.append((
+            -1 if s.last_contact is None else place[id(s.last_contact)],
+            -1 if s.planned is None else place[id(s.planned)],
+            [place[id(item)] for item in s.open_attempts],
+            -1 if s.last_decline is None else place[id(s.last_decline)], s.one_sided))
+    return marshal.dumps((state, plan.today.toordinal(), standings, [
+        (where[c.contact.path], c.original_due.toordinal(), c.due.toordinal(), c.reason,
+         c.overdue_days) for c in plan.check_ins]))
+
+
+def decode_plan(data: bytes, contacts: tuple[Contact, ...], state: str, today: date
+                ) -> Schedule | None:
+    """``encode_plan`` undone, when it is the plan of ``today`` for the vault stored with
+    ``state`` (else None: it is made afresh)."""
+    stored, day, standings, check_ins = marshal.loads(data)
+    if stored != state or day != today.toordinal() or len(standings) != len(contacts):
+        return None
+    by_path: dict[str, Standing] = {}
+    for contact, (last, planned, attempts, decline, one_sided) in zip(contacts, standings,
+                                                                     strict=True):
+        items = contact.interactions
+        by_path[contact.path] = Standing(
+            None if last < 0 else items[last], None if planned < 0 else items[planned],
+            tuple([items[n] for n in attempts]), None if decline < 0 else items[decline],
+            one_sided)
+    days: dict[int, date] = {}
+
+    def day_of(ordinal: int) -> date:
+        return days.get(ordinal) or days.setdefault(ordinal, date.fromordinal(ordinal))
+
+    return Schedule(today, tuple([
+        CheckIn(contacts[i], day_of(original), day_of(due), reason,
+                by_path[contacts[i].path], overdue)
+        for i, original, due, reason, overdue in check_ins]), by_path)
+
+
+def plan_of(vault: Vault, today: date, cache: Cache | None) -> Schedule:
+    """The schedule of ``vault`` on ``today``: the one stored with its snapshot, or made
+    afresh (and stored, when the vault is a stored snapshot's)."""
+    if cache is None or vault.stored is None:
+        return schedule(vault.contacts, today, vault.config)
+    key, state = vault.stored
+    data = cache.plan(key)
+    plan = None
+    if data is not None:
+        with contextlib.suppress(Exception):  # damaged: made afresh
+            plan = decode_plan(data, vault.contacts, state, today)
+    if plan is None:
+        plan = schedule(vault.contacts, today, vault.config)
+        cache.store_plan(key, encode_plan(plan, vault.contacts, state))
+    return plan

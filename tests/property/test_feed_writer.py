@@ -59,6 +59,8 @@ def reference(*, uid: str, summary: str, start: date, stamp: date, description: 
 @given(uid=st.text(st.sampled_from("0123456789abcdef"), min_size=1, max_size=32),
        summary=texts, description=texts, categories=st.lists(texts.filter(bool), max_size=3),
        start=days, stamp=days, url=urls, rrule=rrules, alarm=alarms)
+@example(uid="0", summary="\ufeffAnna", description="\ufeff", categories=["\ufeffa"],
+         start=date(2000, 1, 1), stamp=date(2000, 1, 1), url="", rrule="", alarm="")
 @example(uid="a", summary="Anna; Ben, \\ \n x", description="a\r\nb\rc\nd",
          categories=["a,b", "c;d"], start=date(2000, 2, 29), stamp=date(2026, 1, 1),
          url="obsidian://open?vault=V&file=People%2FAnna", rrule="", alarm="09:30")

@@ -16,7 +16,14 @@ from vaultnetz.contacts import Vault
 from vaultnetz.feed import vault_feed
 from vaultnetz.index import NoteIndex, load_vault, open_cache
 from vaultnetz.model import Birthday, Cadence, Contact, Interaction, Problem
-from vaultnetz.snapshot import CONTACT_FIELDS, decode_snapshot, encode_snapshot
+from vaultnetz.schedule import schedule
+from vaultnetz.snapshot import (
+    CONTACT_FIELDS,
+    decode_plan,
+    decode_snapshot,
+    encode_plan,
+    encode_snapshot,
+)
 from vaultnetz.trips import Trip
 
 
@@ -181,3 +188,43 @@ def test_a_snapshot_that_cannot_serve_is_not_decoded(vault: Path, cache_dir: Pat
     result, index = read(vault, cache_dir)
     assert not index.from_snapshot and decoded == []
     assert parts(result) == parts(read(vault, None)[0])
+
+
+def test_a_plan_round_trips(vault: Path) -> None:
+    built = load_vault(vault)
+    plan = schedule(built.contacts, TODAY, built.config)
+    data = encode_plan(plan, built.contacts, "state")
+    again = decode_plan(data, built.contacts, "state", TODAY)
+    assert again == plan and list(again.standings) == list(plan.standings)
+    assert decode_plan(data, built.contacts, "another state", TODAY) is None
+    assert decode_plan(data, built.contacts, "state", TODAY.replace(day=TODAY.day + 1)) is None
+    assert decode_plan(data, built.contacts[1:], "state", TODAY) is None
+
+
+def test_every_command_of_a_day_reads_the_plan_back(vault: Path, cache_dir: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """The schedule is worked out once a day for a vault as it is: `ics` stores it with
+    the snapshot, and `due`, `show`, `stats` read it back — with the same answers."""
+    import vaultnetz.snapshot as snapshot_module
+    from conftest import run_cli
+
+    monkeypatch.setenv("VAULTNETZ_CACHE_DIR", str(cache_dir))
+    expected = {args[0]: run_cli(["--no-cache", *args], vault).output
+                for args in (["due", "--all"], ["show", "Anna"], ["stats"], ["review"])}
+    made: list[bool] = []
+    real = snapshot_module.schedule
+
+    def counted(*args: object) -> object:
+        made.append(True)
+        return real(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(snapshot_module, "schedule", counted)
+    assert run_cli(["ics", "-o", str(vault.parent / "feed.ics")], vault).exit_code == 0
+    assert made == [True]
+    for args in (["due", "--all"], ["show", "Anna"], ["stats"], ["review"]):
+        assert run_cli(list(args), vault).output == expected[args[0]]
+    assert made == [True]
+    with sqlite3.connect(cache_file(cache_dir, vault)) as db:  # damaged: made afresh
+        db.execute("UPDATE snapshots SET data = x'00ff' WHERE part = -1")
+    assert run_cli(["due", "--all"], vault).output == expected["due"]
+    assert made == [True, True]
