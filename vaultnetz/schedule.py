@@ -112,6 +112,10 @@ class _Pending:
     # smoothing compares one int instead of a tuple; and ``ready`` as a day number.
     heap_key: tuple[int, object, object] = field(init=False, repr=False, compare=False)
     ready_day: int = field(init=False, repr=False, compare=False)
+    # (day ordinal, check-in): the check-in last made from it, which the watcher's next
+    # schedule reuses while its day is the same (set by ``schedule``, not part of the value).
+    made: tuple[int, CheckIn] | None = field(init=False, repr=False, compare=False,
+                                             default=None)
 
     def __post_init__(self) -> None:
         stranger, rank, ordinal, recency, name, path = self.key
@@ -154,7 +158,7 @@ class FirstDay:
 
 
 def smooth(pending: list[_Pending], today: date, max_per_day: int, max_per_week: int = 0,
-           first: FirstDay | None = None, patchable: bool = False
+           first: FirstDay | None = None, patchable: bool = False, *, ordered: bool = False
            ) -> list[tuple[_Pending, int]]:
     """Day by day from today, each day takes the most urgent of those whose date has come:
     (pending, its day's ordinal), in the order of the days.
@@ -162,9 +166,10 @@ def smooth(pending: list[_Pending], today: date, max_per_day: int, max_per_week:
     With ``max_per_week``, a calendar week (Monday to Sunday) takes no more than that;
     a full week sends the rest on to the next Monday. ``first`` (the watcher's) keeps
     the first day's sorted check-ins; ``patchable``: ``first.removed`` and ``first.added``
-    say what changed in ``pending`` since.
+    say what changed in ``pending`` since; ``ordered``: ``pending`` is in the order of
+    their ready days.
     """
-    queue = sorted(pending, key=attrgetter("ready_day"))
+    queue = pending if ordered else sorted(pending, key=attrgetter("ready_day"))
     ready = [p.ready_day for p in queue]
     heap: list[_Entry] = []
     placed: list[tuple[_Pending, int]] = []
@@ -234,8 +239,6 @@ class Memo:
     standings: dict[str, Standing] = field(default_factory=dict)
     waiting: list[_Pending | None] = field(default_factory=list)  # by contact, as contacts
     queue: list[_Pending] = field(default_factory=list)  # the waiting ones, by ready day
-    # path → the last CheckIn made, and its day's ordinal
-    made: dict[str, tuple[CheckIn, int]] = field(default_factory=dict)
     first: FirstDay = field(default_factory=FirstDay)
 
 
@@ -294,23 +297,20 @@ def schedule(contacts: Iterable[Contact], today: date, config: Config,
             standings[contact.path], new = _pending(contact, today, config)
             waiting.append(new)
         queue = sorted([p for p in waiting if p is not None], key=attrgetter("ready_day"))
-    if memo is not None and changed is None:
-        memo.made = {}  # another day, another config, or all anew: nothing to reuse
-    made = memo.made if memo is not None else {}
     days: dict[int, date] = {}
     check_ins = []
     for p, day in smooth(queue, today, config.max_per_day, config.max_per_week,
-                         memo.first if memo is not None else None, changed is not None):
-        known = made.get(p.contact.path)
-        if known is not None and known[1] == day and known[0].standing is p.standing \
-                and known[0].contact is p.contact:
-            check_ins.append(known[0])  # the same object as last time: nothing changed
+                         memo.first if memo is not None else None, changed is not None,
+                         ordered=True):
+        made = p.made
+        if made is not None and made[0] == day:
+            check_ins.append(made[1])  # the same object as last time: nothing changed
             continue
         due = days.get(day) or days.setdefault(day, date.fromordinal(day))
         check_in = CheckIn(p.contact, p.original, due, p.reason, p.standing,
                            max(0, (today - p.original).days))
         if memo is not None:
-            made[p.contact.path] = (check_in, day)
+            object.__setattr__(p, "made", (day, check_in))
         check_ins.append(check_in)
     if memo is not None:
         memo.contacts, memo.today, memo.config = contacts, today, config
