@@ -488,9 +488,9 @@ class NoteIndex:
                     self._sources = mention_sources(vault.contacts)
                     self._built_problems = list(self._walk_problems)
             self._dirty.clear()
+            notes_now = list(self._notes.values())  # their sizes: only if a write asks
             self._vault = replace(vault, read_sizes=ReadSizes(
-                [(note.path, note.size) for note in self._notes.values()]),
-                skipped=dict(self.skipped))
+                (note.path, note.size) for note in notes_now), skipped=dict(self.skipped))
             self._built = self._vault if self._memo is not None else None
         return self._vault
 
