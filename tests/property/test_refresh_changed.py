@@ -134,7 +134,8 @@ def test_the_watchers_feed_is_the_feed_built_afresh(ops: list[tuple[object, ...]
                                                     days: list[date], per_day: int) -> None:
     """The vault, the schedule (patched for the contacts that changed) and the feed (only
     the events that changed made again, birthdays patched) of the watcher are those of a
-    fresh build, edit after edit, also when the day turns."""
+    fresh build, edit after edit, also when the day turns — except while a note cannot be
+    read, whose last good state the watcher keeps on purpose."""
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp) / "vault"
         (root / "People").mkdir(parents=True)
@@ -151,6 +152,8 @@ def test_the_watchers_feed_is_the_feed_built_afresh(ops: list[tuple[object, ...]
             paths, folders = apply(root, op)
             today[0] = day
             service.rebuild(paths, folders)
+            if service.index.stale:
+                continue  # a note it cannot read now (a dangling link): kept on purpose
             fresh = NoteIndex(root, load_config(root)[0])
             fresh.refresh()
             vault = fresh.vault()
