@@ -8,6 +8,7 @@ import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
@@ -396,7 +397,7 @@ def duplicate_problems(contacts: tuple[Contact, ...]) -> list[Problem]:
 
 def build_vault(root: Path, config: Config, notes: Iterable[Note], extra: list[Problem],
                 memo: BuildMemo | None = None) -> Vault:
-    """Turn parsed notes (in path order) into a Vault. Pure: no file access.
+    """Turn parsed notes (in any order) into a Vault. Pure: no file access.
 
     ``notes`` is read once, so it may hand each note over and forget it.
     ``memo`` (kept by the watcher between builds) skips the work for unchanged notes.
@@ -452,6 +453,12 @@ def build_vault(root: Path, config: Config, notes: Iterable[Note], extra: list[P
         for table in (memo.contacts, memo.mentions, memo.merged, memo.kinds):
             for path in table.keys() - live:
                 del table[path]
+    # In the order of the notes' paths, whatever order they came in (a cold read takes
+    # them as they are read); already in that order, a sort only looks.
+    contacts.sort(key=attrgetter("path"))
+    dated.sort(key=lambda item: item[0].path)
+    trips.sort(key=attrgetter("path"))
+    broken.sort()
     final = attach_mentions(tuple(contacts), dated, memo)
     if memo is not None:
         if memo.duplicates[0] != memo.names_version:  # the names changed since

@@ -8,7 +8,8 @@ import hashlib
 import os
 import stat
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
+from itertools import chain
 from pathlib import Path
 from typing import Literal
 
@@ -97,6 +98,18 @@ def require_vault(root: Path, searched: bool) -> Path:
         f"folder in {root}",
         f"start one with `vaultnetz init {root}`, or pass --vault PATH (or set "
         "VAULTNETZ_VAULT) to your notes")
+
+
+@dataclass
+class _Reads:
+    """What one refresh does with each note, and what it found doing it."""
+
+    cached: dict[str, CachedNote]  # the cache's entries (path, size, mtime, digest)
+    kept: dict[str, Note] = field(default_factory=dict)  # unchanged: the note it has
+    from_cache: dict[str, FileStat] = field(default_factory=dict)  # to decode
+    to_read: list[Wanted] = field(default_factory=list)
+    verified: list[str] = field(default_factory=list)  # racy entries whose content matched
+    walk_problems: list[Problem] = field(default_factory=list)
 
 
 class NoteIndex:
@@ -199,80 +212,97 @@ class NoteIndex:
         ``progress(done, total)`` is called now and then while notes are read.
         Returns True when anything changed (a note, a new or deleted note, a problem).
         """
-        forced = set(force)
-        cached: dict[str, CachedNote] = {}
-        if self.cache is not None and not self._notes:
-            cached = self.cache.notes()
-        notes: dict[str, Note] = {}
+        reads = self._reads(self.scan() if scanned is None else scanned, set(force))
+        notes = reads.kept
         fresh: dict[str, Note] = {}  # read or parsed in this refresh
-        from_cache: dict[str, FileStat] = {}  # current in the cache: decoded below
-        verified: list[str] = []  # racy cache entries whose content still matches
-        walk_problems: list[Problem] = []
-        to_read: list[Wanted] = []
-        self._to_store = []
-        self.parsed = self.delivered = 0
-        for rel, st, problem in self.scan() if scanned is None else scanned:
-            if problem is not None:
-                walk_problems.append(problem)
-                continue
-            assert st is not None
-            old = self._notes.get(rel)
-            if (old is not None and rel not in forced and old.size == st.st_size
-                    and old.mtime_ns == st.st_mtime_ns):
-                notes[rel] = old
-                self.stale.pop(rel, None)  # readable again, as it was
-                continue
-            entry = cached.get(rel)
-            if entry is not None and entry.matches(st.st_size, st.st_mtime_ns) and entry.trusted:
-                from_cache[rel] = st
-                continue
-            known = entry.digest if entry is not None and entry.matches(
-                st.st_size, st.st_mtime_ns) else ""
-            to_read.append((rel, st.st_size, st.st_mtime_ns, known))
-        for rel, st, note in self._read_all(to_read, progress):
-            if note is None:
-                from_cache[rel] = st  # racy entry, but its content hash still matches
-                verified.append(rel)
-            else:
-                fresh[rel] = note
-        if from_cache and self.cache is not None:
-            # One pass over the cache, decoding one entry at a time: bounded memory.
-            for path, data in self.cache.iter_note_data():
-                st = from_cache.get(path)
-                if st is not None:
-                    with contextlib.suppress(Exception):  # damaged: parsed again below
-                        note = decode_note(data, path)
-                        if (note.path, note.size, note.mtime_ns) == (path, st.st_size,
-                                                                      st.st_mtime_ns):
-                            fresh[path] = note
-        for rel, st in from_cache.items():
-            if rel not in fresh:  # missing or damaged in the cache: parse it
-                note = self._read(rel, st)
-                assert note is not None  # without a known digest, always a note
-                fresh[rel] = note
+        for rel, note in self._read_fresh(reads, progress):
+            fresh[rel] = note
         for rel, note in fresh.items():
             notes[rel] = self._keep(rel, note)
         if self._memo is not None:
             self._dirty.update(fresh)
         if self.keep_last_good:
-            self._keep_unreadable(walk_problems, notes)
+            self._keep_unreadable(reads.walk_problems, notes)
         removed = self._notes.keys() - notes.keys()
         for gone in removed:
             self.stale.pop(gone, None)
         if self._memo is not None:
             self._dirty.update(removed)
-        changed = bool(fresh) or bool(removed) or walk_problems != self._walk_problems
-        if self.cache is not None:
-            self.cache.store_notes(self._to_store)
-            self.cache.touch_notes(verified)
-            if removed or cached.keys() - notes.keys():
-                self.cache.forget_notes(cached.keys() - notes.keys() | removed)
-        self._to_store = []
-        self._notes, self._walk_problems = notes, walk_problems
+        changed = bool(fresh) or bool(removed) or reads.walk_problems != self._walk_problems
+        self._settle(reads, notes.keys() | removed)
+        self._notes, self._walk_problems = notes, reads.walk_problems
         self._folders = None
         if changed:
             self._vault = None
         return changed
+
+    def _reads(self, scanned: list[Walked], forced: set[str]) -> _Reads:
+        """What a refresh must do with each of the notes ``scanned``: keep the note it
+        has, decode the cache's entry, or read it."""
+        reads = _Reads(cached=self.cache.notes() if self.cache is not None and not self._notes
+                       else {})
+        self._to_store = []
+        self.parsed = self.delivered = 0
+        for rel, st, problem in scanned:
+            if problem is not None:
+                reads.walk_problems.append(problem)
+                continue
+            assert st is not None
+            old = self._notes.get(rel)
+            if (old is not None and rel not in forced and old.size == st.st_size
+                    and old.mtime_ns == st.st_mtime_ns):
+                reads.kept[rel] = old
+                self.stale.pop(rel, None)  # readable again, as it was
+                continue
+            entry = reads.cached.get(rel)
+            if entry is not None and entry.matches(st.st_size, st.st_mtime_ns) and entry.trusted:
+                reads.from_cache[rel] = st
+                continue
+            known = entry.digest if entry is not None and entry.matches(
+                st.st_size, st.st_mtime_ns) else ""
+            reads.to_read.append((rel, st.st_size, st.st_mtime_ns, known))
+        return reads
+
+    def _read_fresh(self, reads: _Reads, progress: Progress | None
+                    ) -> Iterator[tuple[str, Note]]:
+        """(path, note) of every note ``reads`` says to read or decode, as each comes."""
+        delivered: set[str] = set()
+        for rel, st, note in self._read_all(reads.to_read, progress):
+            if note is None:
+                reads.from_cache[rel] = st  # racy entry, but its content hash still matches
+                reads.verified.append(rel)
+            else:
+                delivered.add(rel)
+                yield rel, note
+        if reads.from_cache and self.cache is not None:
+            # One pass over the cache, decoding one entry at a time: bounded memory.
+            for path, data in self.cache.iter_note_data():
+                wanted = reads.from_cache.get(path)
+                if wanted is not None and path not in delivered:
+                    decoded = None
+                    with contextlib.suppress(Exception):  # damaged: parsed again below
+                        decoded = decode_note(data, path)
+                    if decoded is not None and (decoded.path, decoded.size,
+                                                decoded.mtime_ns) == (path, wanted.st_size,
+                                                                      wanted.st_mtime_ns):
+                        delivered.add(path)
+                        yield path, decoded
+        for rel, st in reads.from_cache.items():
+            if rel not in delivered:  # missing or damaged in the cache: parse it
+                note = self._read(rel, st)
+                assert note is not None  # without a known digest, always a note
+                yield rel, note
+
+    def _settle(self, reads: _Reads, present: Iterable[str]) -> None:
+        """The cache brought up to date after a refresh: the notes read stored, the racy
+        entries verified, those of notes that are gone dropped."""
+        if self.cache is not None:
+            self.cache.store_notes(self._to_store)
+            self.cache.touch_notes(reads.verified)
+            gone = reads.cached.keys() - set(present)
+            if gone:
+                self.cache.forget_notes(gone)
+        self._to_store = []
 
     def _keep(self, rel: str, note: Note) -> Note:
         """The note to keep for ``rel`` now that ``note`` was read."""
@@ -522,25 +552,6 @@ class NoteIndex:
         self._reach.update(patched[1])
         return patched[0]
 
-    def take_vault(self) -> Vault:
-        """The vault, built while handing the notes over: the index is empty afterwards.
-
-        For a one-shot run, which needs the contacts but not the notes: each note
-        is forgotten once its contact is built, so that the notes and the contacts
-        of a large vault are never in memory together.
-        """
-        if self._vault is not None:
-            self._notes = {}
-            return self._vault
-        notes, self._notes = self._notes, {}
-        paths = sorted(notes)
-
-        def handed() -> Iterator[Note]:
-            for path in paths:
-                yield notes.pop(path)
-
-        return build_vault(self.root, self.config, handed(), self._problems(), self._memo)
-
     def load(self, scanned: list[Walked] | None = None, progress: Progress | None = None
              ) -> tuple[Vault, str | None]:
         """For a one-shot run: the vault, and the digest of the notes it is made from
@@ -551,9 +562,10 @@ class NoteIndex:
         was built from and what a change to it can touch. When the notes are still
         those, the snapshot is the vault; when a few notes changed, were added or
         removed in ways that reach no further than their own contact, problems and
-        mentions, just those are read and the vault patched (``_patched``); else every
-        note is read and built, and a snapshot stored — also after a cold read, so that
-        the next command, whatever it is, starts from it (it costs ~5 % of a cold run).
+        mentions, just those are read and the vault patched (``patch``); else every note
+        is built as it is read or decoded (``_build_as_read``), and a snapshot stored —
+        also after a cold read, so that the next command, whatever it is, starts from it.
+        The index holds no notes afterwards.
         """
         if scanned is None:
             scanned = self.scan()
@@ -574,20 +586,48 @@ class NoteIndex:
             if found is not None:
                 self.from_snapshot = True
                 return found
-        self.refresh(scanned=scanned, progress=progress)
-        state = self.current_state()
-        store = state is not None
-        notes = [(n.path, n.size, n.mtime_ns, not n.links)
-                 for n in self._notes.values()] if store else []
-        walk_problems = list(self._walk_problems)
-        vault = self.take_vault()
-        if store and state is not None:
+        vault, notes, state = self._build_as_read(scanned, progress)
+        if state is not None:
             reach = reaches(vault, ((path, nobody) for path, _, _, nobody in notes),
                             self._may_be_plain)
             self._store_snapshot(vault, [(path, size, mtime_ns, reach[path])
                                          for path, size, mtime_ns, _ in notes],
-                                 walk_problems, state)
+                                 self._walk_problems, state)
         return vault, state
+
+    def _build_as_read(self, scanned: list[Walked], progress: Progress | None
+                       ) -> tuple[Vault, list[tuple[str, int, int, bool]], str | None]:
+        """A one-shot run's build: each note goes into the build as it is read or decoded
+        and is forgotten (the index is empty afterwards), so that a large vault's notes and
+        contacts are never all in memory together.
+
+        Returns the vault, each note's (path, size, mtime, whether it links nobody) and
+        the notes' state (as ``current_state`` gives it).
+        """
+        reads = self._reads(scanned, set())
+        self._walk_problems = reads.walk_problems
+        notes: list[tuple[str, int, int, bool]] = []
+        limit = self.cache.session_ns - RACY_NS if self.cache is not None else None
+        vouched = limit is not None
+
+        def handed() -> Iterator[Note]:
+            nonlocal vouched
+            kept, self._notes = reads.kept, {}
+            for note in chain(kept.values(), (note for _, note in self._read_fresh(
+                    reads, progress))):
+                notes.append((note.path, note.size, note.mtime_ns, not note.links))
+                if limit is None or note.mtime_ns >= limit or (note.problems
+                                                               and _unread(note)):
+                    vouched = False
+                yield note
+
+        vault = build_vault(self.root, self.config, handed(), self._problems())
+        self._settle(reads, (path for path, _, _, _ in notes))
+        state = None
+        if vouched and self.cache is not None and self.cache.db is not None:
+            state = _state_digest(((path, size, mtime_ns) for path, size, mtime_ns, _ in notes),
+                                  self._walk_problems)
+        return vault, notes, state
 
     def _may_be_plain(self, path: str) -> bool:
         """Not in a people folder or a trip folder: a note there is a contact or a trip."""

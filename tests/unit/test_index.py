@@ -1,12 +1,20 @@
+import functools
+import random
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from conftest import contact_note, plan_for
+from conftest import DATA, SAMPLE, contact_note, plan_for
+from vaultnetz.config import load_config
+from vaultnetz.contacts import build_vault
 from vaultnetz.errors import AmbiguousContact, ContactNotFound
-from vaultnetz.index import find_vault, load_vault
+from vaultnetz.index import NoteIndex, find_vault, load_vault
 from vaultnetz.names import find_contact
+from vaultnetz.notes import Note
 
 
 def test_contacts_by_folder_or_tag(make_vault) -> None:
@@ -219,3 +227,32 @@ def test_a_large_group_sharing_a_name_gives_short_messages(make_vault) -> None:
     assert max(len(p.message) for p in problems) < 200  # not a list of 199 paths each
     assert problems[0].message.endswith("and 194 more")
     assert "People/P001.md" in problems[0].message
+
+
+@functools.cache
+def _sample_notes() -> tuple[Note, ...]:
+    """The sample vault's notes and every odd note (as People/odd/…), in path order."""
+    config = load_config(SAMPLE)[0]
+    notes = []
+    for base, prefix in ((SAMPLE, ""), (DATA / "odd-notes", "People/odd/")):
+        index = NoteIndex(base, config)
+        index.refresh()
+        notes += [replace(note, path=prefix + note.path) if prefix else note
+                  for note in index._notes.values()]
+    assert len(notes) > 40
+    return tuple(sorted(notes, key=lambda note: note.path))
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.randoms(use_true_random=False))
+def test_the_vault_is_the_same_whatever_order_its_notes_come_in(rng: random.Random) -> None:
+    """A cold read builds each note as it comes (its own share, a helper's, the cache's):
+    the vault is the one built from the notes in the order of their paths."""
+    config = load_config(SAMPLE)[0]
+    notes = list(_sample_notes())
+    shuffled = list(notes)
+    rng.shuffle(shuffled)
+    ordered = build_vault(SAMPLE, config, notes, [])
+    mixed = build_vault(SAMPLE, config, shuffled, [])
+    for part in ("contacts", "problems", "note_count", "broken_contacts", "trips"):
+        assert getattr(mixed, part) == getattr(ordered, part), part

@@ -75,6 +75,8 @@ def test_the_feed_is_the_same_with_helpers(vault: Path, tmp_path: Path) -> None:
     assert alone.vault is not None and shared.vault is not None
     assert shared.vault.contacts == alone.vault.contacts
     assert shared.vault.problems == alone.vault.problems
+    assert shared.vault.trips == alone.vault.trips
+    assert shared.vault.broken_contacts == alone.vault.broken_contacts
     cached = vault_feed(vault, TODAY, cache_dir=tmp_path / "cache", jobs=3)
     assert cached.data == alone.data
     assert cached.errors == alone.errors
