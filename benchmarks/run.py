@@ -11,6 +11,8 @@ RSS of the process, and of it and its helper processes together (sampled).
 from __future__ import annotations
 
 import argparse
+import compileall
+import importlib.util
 import os
 import shutil
 import subprocess
@@ -175,6 +177,11 @@ def main() -> None:
     parser.add_argument("--dir", type=Path, default=Path(tempfile.gettempdir()) / "vaultnetz-bench")
     args = parser.parse_args()
 
+    # The package's bytecode, as an installed package has it (pip compiles on install),
+    # whatever PYTHONDONTWRITEBYTECODE says: else every run would compile it afresh.
+    spec = importlib.util.find_spec("vaultnetz")
+    if spec is not None and spec.origin is not None:
+        compileall.compile_dir(Path(spec.origin).parent, quiet=1)
     root = args.dir / f"heavy-{args.contacts}-{args.days}"
     if not root.is_dir():
         print(f"generating {root} …", file=sys.stderr)
