@@ -14,7 +14,7 @@ from click.testing import CliRunner, Result
 from vaultnetz.cli import main
 from vaultnetz.config import Config, parse_config
 from vaultnetz.contacts import Vault
-from vaultnetz.index import load_vault
+from vaultnetz.load import load_vault
 from vaultnetz.model import Schedule
 from vaultnetz.schedule import schedule
 

@@ -20,7 +20,8 @@ from __future__ import annotations
 from .config import Config, load_config, parse_config
 from .contacts import Vault
 from .errors import VaultnetzError
-from .index import find_vault, load_vault
+from .index import find_vault
+from .load import load_vault
 from .model import Birthday, Cadence, CheckIn, Contact, Interaction, Problem, Schedule, Standing
 from .names import find_contact
 from .schedule import review, schedule, standing_of

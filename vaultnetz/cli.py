@@ -19,7 +19,8 @@ from .atomic import create_file_exclusive
 from .config import CONFIG_NAME, default_config_text
 from .contacts import Vault
 from .errors import ConfigError, InvalidValue, VaultnetzError
-from .index import find_vault, load_vault, open_cache, require_vault
+from .index import find_vault, open_cache, require_vault
+from .load import load_vault
 from .model import Problem, Schedule
 from .report import terminal_safe
 from .schedule import schedule

@@ -21,7 +21,8 @@ from .config import CONFIG_NAME, Config, load_config
 from .contacts import Vault
 from .drafts import dates_phrase, draft_for_check_in, trip_draft
 from .errors import ConfigError
-from .index import NoteIndex, Progress, open_cache
+from .index import Progress, open_cache
+from .load import OneShotIndex
 from .model import Birthday, CheckIn, Contact, Schedule
 from .report import interaction_text, strip_controls, text, why_now, work_text
 from .schedule import changed_contacts, gets_birthday
@@ -484,7 +485,7 @@ def vault_feed(root: Path, today: date, *, cache_dir: Path | None = None,
         raise ConfigError([p.format() for p in errors])
     cache = open_cache(cache_dir, root, config) if cache_dir is not None else None
     try:
-        index = NoteIndex(root, config, cache, jobs=jobs)
+        index = OneShotIndex(root, config, cache, jobs=jobs)
         index.config_problems = config_problems
         scanned = index.scan()
         state = index.cached_state(scanned)

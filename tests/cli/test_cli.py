@@ -275,7 +275,7 @@ def test_read_progress_shows_only_on_a_terminal_after_a_second() -> None:
 
 
 def test_the_index_reports_progress_while_reading(make_vault) -> None:
-    from vaultnetz.index import load_vault
+    from vaultnetz.load import load_vault
 
     root = make_vault({f"People/P{i:03d}.md": f"person {i}" for i in range(600)})
     calls: list[tuple[int, int]] = []

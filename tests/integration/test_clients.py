@@ -181,7 +181,7 @@ def test_khard_reads_every_exported_contact(sample_copy: Path, tmp_path: Path) -
     import re
 
     from vaultnetz.export import export_vcard
-    from vaultnetz.index import load_vault
+    from vaultnetz.load import load_vault
 
     khard = need("khard")
     vault = load_vault(sample_copy)

@@ -155,7 +155,7 @@ def test_log_refuses_an_empty_note_and_writes_nothing(anna: Path) -> None:
     load = run_cli(["--no-cache", "show", "anna"], anna)
     assert load.exit_code == 0
     from vaultnetz import actions
-    from vaultnetz.index import load_vault
+    from vaultnetz.load import load_vault
     from vaultnetz.names import find_contact
 
     vault = load_vault(anna)
@@ -169,7 +169,7 @@ def test_log_refuses_an_empty_note_and_writes_nothing(anna: Path) -> None:
 
 def test_log_refuses_a_note_shorter_than_it_was_read(anna: Path) -> None:
     from vaultnetz import actions
-    from vaultnetz.index import load_vault
+    from vaultnetz.load import load_vault
     from vaultnetz.names import find_contact
 
     note = anna / "People" / "Anna.md"
@@ -185,7 +185,7 @@ def test_log_refuses_a_note_shorter_than_it_was_read(anna: Path) -> None:
 
 def test_log_refuses_a_note_that_lost_its_front_matter(anna: Path) -> None:
     from vaultnetz import actions
-    from vaultnetz.index import load_vault
+    from vaultnetz.load import load_vault
     from vaultnetz.names import find_contact
 
     note = anna / "People" / "Anna.md"

@@ -193,7 +193,7 @@ def test_the_agenda_note_is_never_input_for_other_commands(vault: Path) -> None:
 
 def fresh_feed(root: Path, today: datetime) -> bytes:
     from vaultnetz.feed import build_calendar
-    from vaultnetz.index import load_vault
+    from vaultnetz.load import load_vault
     from vaultnetz.schedule import schedule
 
     vault = load_vault(root)

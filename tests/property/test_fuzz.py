@@ -12,7 +12,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from vaultnetz.index import load_vault
+from vaultnetz.load import load_vault
 from vaultnetz.notes import parse_note, split_lines
 
 yaml_lines = st.one_of(

@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 
 from vaultnetz.config import load_config
 from vaultnetz.contacts import Vault
-from vaultnetz.index import NoteIndex, load_vault, open_cache
+from vaultnetz.index import NoteIndex, open_cache
+from vaultnetz.load import OneShotIndex, load_vault
 
 OLD = 1_700_000_000  # notes last changed long ago: the cache trusts them by mtime
 
@@ -68,7 +69,7 @@ def read(root: Path, cache_dir: Path) -> tuple[Vault, NoteIndex]:
     config = load_config(root)[0]
     cache = open_cache(cache_dir, root, config)
     try:
-        index = NoteIndex(root, None, cache)
+        index = OneShotIndex(root, None, cache)
         return index.load()[0], index
     finally:
         cache.close()

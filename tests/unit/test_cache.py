@@ -13,7 +13,8 @@ import pytest
 from conftest import TODAY, VAULT_CHANGES, change_vault, contact_note, freeze_mtimes
 from vaultnetz.cache import cache_file, clear
 from vaultnetz.feed import build_calendar, vault_feed
-from vaultnetz.index import NoteIndex, load_vault, open_cache
+from vaultnetz.index import NoteIndex, open_cache
+from vaultnetz.load import load_vault
 from vaultnetz.schedule import schedule
 
 

@@ -12,7 +12,8 @@ from conftest import DATA, SAMPLE, contact_note, plan_for
 from vaultnetz.config import load_config
 from vaultnetz.contacts import build_vault
 from vaultnetz.errors import AmbiguousContact, ContactNotFound
-from vaultnetz.index import NoteIndex, find_vault, load_vault
+from vaultnetz.index import NoteIndex, find_vault
+from vaultnetz.load import load_vault
 from vaultnetz.names import find_contact
 from vaultnetz.notes import Note
 

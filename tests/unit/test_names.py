@@ -10,7 +10,7 @@ from conftest import TODAY, plan_for
 from vaultnetz.config import Config
 from vaultnetz.drafts import DEFAULTS, render
 from vaultnetz.errors import AmbiguousContact, ContactNotFound
-from vaultnetz.index import load_vault
+from vaultnetz.load import load_vault
 from vaultnetz.model import Contact
 from vaultnetz.names import find_contact, greeting_name, identity_key, parse_name
 

@@ -18,7 +18,8 @@ from conftest import DATA, SAMPLE, TODAY, freeze_mtimes
 from vaultnetz import parallel
 from vaultnetz.cache import code_stamp, decode_note
 from vaultnetz.feed import vault_feed
-from vaultnetz.index import NoteIndex, load_vault, open_cache, parse_settings
+from vaultnetz.index import NoteIndex, open_cache, parse_settings
+from vaultnetz.load import load_vault
 from vaultnetz.notes import ParseSettings, parse_note
 
 MEASURED_START = parallel.START_S

@@ -14,7 +14,8 @@ from conftest import DATA, SAMPLE, TODAY, VAULT_CHANGES, change_vault, contact_n
 from vaultnetz.cache import cache_file
 from vaultnetz.contacts import Vault
 from vaultnetz.feed import vault_feed
-from vaultnetz.index import NoteIndex, load_vault, open_cache
+from vaultnetz.index import NoteIndex, open_cache
+from vaultnetz.load import OneShotIndex, load_vault
 from vaultnetz.model import Birthday, Cadence, Contact, Interaction, Problem
 from vaultnetz.schedule import schedule
 from vaultnetz.snapshot import (
@@ -50,7 +51,7 @@ def parts(vault: Vault) -> tuple[object, ...]:
 def read(root: Path, cache_dir: Path | None) -> tuple[Vault, NoteIndex]:
     config = load_vault(root).config
     cache = open_cache(cache_dir, root, config) if cache_dir is not None else None
-    index = NoteIndex(root, None, cache)
+    index = OneShotIndex(root, None, cache)
     try:
         return index.load()[0], index
     finally:
@@ -170,7 +171,7 @@ def test_the_feed_of_another_day_is_made_from_the_snapshot(vault: Path,
 def test_a_snapshot_that_cannot_serve_is_not_decoded(vault: Path, cache_dir: Path,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     """Its notes' stats say at once that it cannot serve: its contacts are never decoded."""
-    import vaultnetz.index as index_module
+    import vaultnetz.load as load_module
     from vaultnetz.snapshot import open_snapshot
 
     for _ in range(2):
@@ -183,7 +184,7 @@ def test_a_snapshot_that_cannot_serve_is_not_decoded(vault: Path, cache_dir: Pat
         stats, walk, state, decode = opened
         return stats, walk, state, lambda: decoded.append(True) or decode()
 
-    monkeypatch.setattr(index_module, "open_snapshot", watched)
+    monkeypatch.setattr(load_module, "open_snapshot", watched)
     (vault / "People" / "Cem.md").write_text(contact_note("cadence: 2w"))  # a new contact
     result, index = read(vault, cache_dir)
     assert not index.from_snapshot and decoded == []
