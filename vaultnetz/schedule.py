@@ -7,9 +7,10 @@ after a "no", and start with the best and most recent contacts.
 
 from __future__ import annotations
 
+import functools
 import heapq
 from bisect import bisect_left, insort
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from itertools import compress, count
@@ -141,20 +142,31 @@ class FirstDay:
     removed: list[_Pending] = field(default_factory=list)
     added: list[_Pending] = field(default_factory=list)
 
-    def sorted_batch(self, day: int, batch: list[_Entry], patchable: bool) -> list[_Entry]:
-        """``batch`` sorted, patched from the last one when it is the same day's."""
-        if patchable and day == self.day:
-            entries = list(self.entries)
-            for p in self.removed:
-                if p.ready_day <= day:
-                    del entries[bisect_left(entries, p.heap_key, key=itemgetter(0))]
-            for p in self.added:
-                if p.ready_day <= day:
-                    insort(entries, (p.heap_key, p), key=itemgetter(0))
-        else:
-            entries = sorted(batch, key=itemgetter(0))
+    def sorted_batch(self, day: int, batch: Callable[[], list[_Entry]], patchable: bool
+                     ) -> list[_Entry]:
+        """The ``batch`` sorted, patched from the last one when it is the same day's."""
+        entries = self._patched(day) if patchable and day == self.day else None
+        if entries is None:
+            entries = sorted(batch(), key=itemgetter(0))
         self.day, self.entries, self.removed, self.added = day, entries, [], []
         return list(entries)
+
+    def _patched(self, day: int) -> list[_Entry] | None:
+        entries = list(self.entries)
+        for p in self.removed:
+            if p.ready_day <= day:
+                at = bisect_left(entries, p.heap_key, key=itemgetter(0))
+                if at == len(entries) or entries[at][1] is not p:
+                    return None  # not where it should be: sort afresh
+                del entries[at]
+        for p in self.added:
+            if p.ready_day <= day:
+                insort(entries, (p.heap_key, p), key=itemgetter(0))
+        return entries
+
+
+def _entries(pending: list[_Pending]) -> list[_Entry]:
+    return [(p.heap_key, p) for p in pending]
 
 
 def smooth(pending: list[_Pending], today: date, max_per_day: int, max_per_week: int = 0,
@@ -184,9 +196,7 @@ def smooth(pending: list[_Pending], today: date, max_per_day: int, max_per_week:
         while i < len(queue) and ready[i] <= day:
             i += 1
         if start == 0 and first is not None and i:
-            heap = first.sorted_batch(day, [(p.heap_key, p) for p in queue[:i]]
-                                      if not (patchable and day == first.day) else [],
-                                      patchable)
+            heap = first.sorted_batch(day, functools.partial(_entries, queue[:i]), patchable)
             in_order = True
         elif i - start > len(heap):  # many at once (a backlog): build the heap in one go
             heap.extend((p.heap_key, p) for p in queue[start:i])
