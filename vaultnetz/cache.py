@@ -32,6 +32,7 @@ SCHEMA = 4  # 2: notes in marshal's format; 3: snapshots of built vaults; 4: no 
 _RESULTS_KEPT = 4  # feeds for a few --tag/--horizon variants (each can be megabytes)
 _SNAPSHOTS_KEPT = 2  # built vaults (tens of megabytes for a large vault)
 RACY_NS = 2_000_000_000  # mtime granularity we do not trust (FAT has 2 s)
+_new = tuple.__new__  # a named tuple made directly: its __new__ is a Python function
 
 
 def cache_file(cache_dir: Path, vault_root: Path) -> Path:
@@ -131,7 +132,8 @@ def decode_note(data: bytes, known_path: str | None = None) -> Note:
     return Note(
         path, size, mtime_ns, {sys.intern(k): _untagged(v) for k, v in meta.items()},
         {sys.intern(k): v for k, v in meta_lines.items()},
-        tuple(Interaction(day_of(d), KINDS[k], t, "log", path, ln) for d, k, t, ln in log),
+        tuple([_new(Interaction, (day_of(d), KINDS[k], t, "log", path, ln))
+               for d, k, t, ln in log]),
         tuple(Link(t, ln, c) for t, ln, c in links),
         tuple(Problem(*p) for p in problems),
         ok, has_heading,

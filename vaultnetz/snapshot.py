@@ -87,6 +87,7 @@ def open_snapshot(parts: Iterable[bytes]) -> Opened | None:
     def built() -> Built | None:
         """The vault's parts (None when a part is missing)."""
         day = day_of
+        make = tuple.__new__  # a named tuple made directly: its __new__ is a Python function
         out = []
         for part in parts:
             for (path, name, aliases, cadence, source, last, snooze, status, priority,
@@ -98,7 +99,7 @@ def open_snapshot(parts: Iterable[bytes]) -> Opened | None:
                     None if snooze is None else day(snooze),
                     status, priority, None if birthday is None else Birthday(*birthday),
                     met_via, city, company, role, email, phone, linkedin, tags,
-                    tuple([Interaction(day(d), KINDS[k], t, s, p, ln)
+                    tuple([make(Interaction, (day(d), KINDS[k], t, s, p, ln))
                            for d, k, t, s, p, ln in interactions]), department, website))
         if len(out) != expected:
             return None
