@@ -210,7 +210,7 @@ def unread(note: Note) -> bool:
 
 
 def state_digest(entries: Iterable[tuple[str, int, int]], problems: Iterable[Problem | None]
-                  ) -> str:
+                 ) -> str:
     """A digest of (path, size, mtime) of every note, in path order, and the walk's problems."""
     hasher = hashlib.blake2b(digest_size=20)
     for path, size, mtime_ns in sorted(entries):
