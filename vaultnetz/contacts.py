@@ -172,19 +172,17 @@ def contact_from_note(note: Note, config: Config) -> tuple[Contact | None, list[
     birthday = parse("birthday", lambda v: parse_birthday(v, order),
                      "use YYYY-MM-DD, or --MM-DD without the year")
 
-    # The known words as one shared string each (a large vault has one per contact).
-    status = str(get("status") or "active").strip().lower()
-    status = _STATUSES.get(status, status)
-    if status not in _STATUSES:
-        bad("status", f"{status!r} is not a status (counted as active)",
-            "use active, paused or archived")
-        status = "active"
-    priority = str(get("priority") or "normal").strip().lower()
-    priority = _PRIORITIES.get(priority, priority)
-    if priority not in _PRIORITIES:
-        bad("priority", f"{priority!r} is not a priority (counted as normal)",
-            "use high, normal or low")
-        priority = "normal"
+    def word(field_name: str, known: dict[str, str], default: str) -> str:
+        # The known words as one shared string each (a large vault has one per contact).
+        value = str(get(field_name) or default).strip().lower()
+        if value in known:
+            return known[value]
+        bad(field_name, f"{value!r} is not a {field_name} (counted as {default})",
+            f"use {', '.join(list(known)[:-1])} or {list(known)[-1]}")
+        return default
+
+    status = word("status", _STATUSES, "active")
+    priority = word("priority", _PRIORITIES, "normal")
 
     name_value = get("name")
     name = str(name_value).strip() if name_value not in (None, "") else note.stem

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import icalendar
 import pytest
-from test_server import TOKEN, Server, start
+from test_server import TOKEN, Server, serving
 
 from conftest import contact_note
 
@@ -37,12 +37,8 @@ def vault(make_vault) -> Path:
 
 @pytest.fixture
 def server(vault: Path, tmp_path: Path) -> Iterator[Server]:
-    running = start(vault, tmp_path, "--token", TOKEN)
-    try:
+    with serving(vault, tmp_path, "--token", TOKEN) as running:
         yield running
-    finally:
-        running.process.terminate()
-        running.process.wait(timeout=10)
 
 
 def fingerprint(root: Path) -> dict[str, str]:

@@ -87,14 +87,21 @@ def vault(make_vault) -> Path:
     })
 
 
-@pytest.fixture
-def server(vault: Path, tmp_path: Path) -> Iterator[Server]:
-    running = start(vault, tmp_path, "--token", TOKEN)
+@contextlib.contextmanager
+def serving(vault: Path, tmp_path: Path, *args: str) -> Iterator[Server]:
+    """A real `vaultnetz serve` on the vault, stopped afterwards."""
+    running = start(vault, tmp_path, *args)
     try:
         yield running
     finally:
         running.process.terminate()
         running.process.wait(timeout=10)
+
+
+@pytest.fixture
+def server(vault: Path, tmp_path: Path) -> Iterator[Server]:
+    with serving(vault, tmp_path, "--token", TOKEN) as running:
+        yield running
 
 
 def test_feed_head_and_conditional_requests(server: Server) -> None:
