@@ -105,74 +105,93 @@ def file_stat(st: os.stat_result) -> FileStat:
 
 
 def walk_notes(root: Path, links: list[str] | None = None
-               ) -> Iterator[tuple[str, FileStat | None, Problem | None]]:
-    """Yield (relative path, stat, problem) for each Markdown note, sorted, never leaving root.
+               ) -> list[tuple[str, FileStat | None, Problem | None]]:
+    """(relative path, stat, problem) for each Markdown note, sorted, never leaving root.
 
     Symlinks are followed only when they point inside the vault, and each real
     folder is entered once, so loops end. The symbolic links met are added to ``links``.
     """
     real_root = os.path.realpath(root)
     seen_dirs = {real_root}
+    found: list[tuple[str, FileStat | None, Problem | None]] = []
+    add = found.append
+    make_stat = tuple.__new__  # FileStat's own __new__ is a Python function
+
+    def walk(folder: str, rel: str) -> None:
+        try:
+            entries = sorted(os.scandir(folder), key=_entry_name)
+        except OSError as exc:
+            add((rel or ".", None, Problem(rel or ".", None, "error", "unreadable-folder",
+                                           f"cannot read folder: {exc.strerror}",
+                                           "check its permissions")))
+            return
+        prefix = rel + "/" if rel else ""
+        for entry in entries:
+            name = entry.name
+            # The path as it is on disk (NFD on some file systems): it is what opens the
+            # file; names and links are compared NFC-normalised (link_key).
+            rel_path = prefix + name
+            if is_ignored_name(name):
+                if is_temp_name(name):  # left over when a write was killed
+                    add((rel_path, None, Problem(
+                        rel_path, None, "warning", "stale-temp",
+                        "a temporary file of an interrupted vaultnetz write",
+                        "the next write in this folder removes it once it is a minute old; "
+                        "or delete it")))
+                continue
+            try:
+                if name[-3:].lower() == ".md" and entry.is_file(follow_symlinks=False):
+                    # The common case, a plain note. os.stat, not entry.stat(): a DirEntry
+                    # keeps the stat it made, and a folder of 50,000 notes would hold
+                    # 50,000 of them until it is done.
+                    st = os.stat(entry.path)
+                    if stat.S_ISREG(st.st_mode):  # else replaced since the folder was read
+                        add((rel_path, make_stat(FileStat, (st.st_size, st.st_mtime_ns)),
+                             None))
+                        continue
+                other(entry, rel_path)
+            except OSError as exc:
+                add((rel_path, None, Problem(rel_path, None, "warning", "unreadable",
+                                             f"cannot read: {exc.strerror}",
+                                             "check the file or link")))
 
     def inside(real: str) -> bool:
         return real == real_root or real.startswith(real_root + os.sep)
 
-    def walk(folder: str, rel: str) -> Iterator[tuple[str, FileStat | None, Problem | None]]:
-        try:
-            entries = sorted(os.scandir(folder), key=lambda e: e.name)
-        except OSError as exc:
-            yield rel or ".", None, Problem(rel or ".", None, "error", "unreadable-folder",
-                                            f"cannot read folder: {exc.strerror}",
-                                            "check its permissions")
-            return
-        for entry in entries:
-            if is_ignored_name(entry.name):
-                if is_temp_name(entry.name):  # left over when a write was killed
-                    yield f"{rel}/{entry.name}" if rel else entry.name, None, Problem(
-                        f"{rel}/{entry.name}" if rel else entry.name, None, "warning",
-                        "stale-temp", "a temporary file of an interrupted vaultnetz write",
-                        "the next write in this folder removes it once it is a minute old; "
-                        "or delete it")
-                continue
-            # The path as it is on disk (NFD on some file systems): it is what opens the
-            # file; names and links are compared NFC-normalised (link_key).
-            rel_path = f"{rel}/{entry.name}" if rel else entry.name
-            try:
-                is_link = entry.is_symlink()
-                if is_link:
-                    if links is not None:
-                        links.append(rel_path)
-                    real = os.path.realpath(entry.path)
-                    if not inside(real):
-                        if entry.name.lower().endswith(".md") or os.path.isdir(entry.path):
-                            yield rel_path, None, Problem(
-                                rel_path, None, "warning", "symlink-outside",
-                                "symbolic link leads outside the vault; not followed",
-                                "move the target into the vault or remove the link")
-                        continue
-                if entry.is_dir():
-                    real = os.path.realpath(entry.path)
-                    if real in seen_dirs:
-                        continue
-                    seen_dirs.add(real)
-                    yield from walk(entry.path, rel_path)
-                elif entry.name.lower().endswith(".md"):
-                    # os.stat, not entry.stat(): a DirEntry keeps the stat it made, and a
-                    # folder of 50,000 notes would hold 50,000 of them until it is done.
-                    st = os.stat(entry.path)
-                    if stat.S_ISREG(st.st_mode):
-                        yield rel_path, file_stat(st), None
-                    else:  # reading a pipe would wait for a writer forever
-                        yield rel_path, None, Problem(
-                            rel_path, None, "warning", "not-a-file",
-                            "not a regular file (a pipe, socket or device); skipped",
-                            "remove it or give it another name")
-            except OSError as exc:
-                yield rel_path, None, Problem(rel_path, None, "warning", "unreadable",
-                                              f"cannot read: {exc.strerror}",
-                                              "check the file or link")
+    def other(entry: os.DirEntry[str], rel_path: str) -> None:
+        """A folder, a symbolic link, or a note that is not a regular file."""
+        if entry.is_symlink():
+            if links is not None:
+                links.append(rel_path)
+            real = os.path.realpath(entry.path)
+            if not inside(real):
+                if entry.name.lower().endswith(".md") or os.path.isdir(entry.path):
+                    add((rel_path, None, Problem(
+                        rel_path, None, "warning", "symlink-outside",
+                        "symbolic link leads outside the vault; not followed",
+                        "move the target into the vault or remove the link")))
+                return
+        if entry.is_dir():
+            real = os.path.realpath(entry.path)
+            if real not in seen_dirs:
+                seen_dirs.add(real)
+                walk(entry.path, rel_path)
+        elif entry.name.lower().endswith(".md"):
+            st = os.stat(entry.path)
+            if stat.S_ISREG(st.st_mode):
+                add((rel_path, make_stat(FileStat, (st.st_size, st.st_mtime_ns)), None))
+            else:  # reading a pipe would wait for a writer forever
+                add((rel_path, None, Problem(
+                    rel_path, None, "warning", "not-a-file",
+                    "not a regular file (a pipe, socket or device); skipped",
+                    "remove it or give it another name")))
 
-    yield from walk(str(root), "")
+    walk(str(root), "")
+    return found
+
+
+def _entry_name(entry: os.DirEntry[str]) -> str:
+    return entry.name
 
 
 class ParseSettings(NamedTuple):
