@@ -49,7 +49,7 @@ def floor(root: Path) -> None:
 # the file named first. The child's ru_maxrss is no good here: Linux starts it at the size of
 # the process it was forked from, and this one holds the naive baseline's memory.
 _MEASURED = """
-import atexit, sys
+import os, sys
 out = sys.argv.pop(1)
 def peak():
     try:
@@ -59,10 +59,17 @@ def peak():
         return
     with open(out, "w") as handle:
         handle.write(kib)
-atexit.register(peak)
+real_exit = os._exit
+def quick_exit(code):  # what `vaultnetz` ends a one-shot command with
+    peak()
+    real_exit(code)
+os._exit = quick_exit
 sys.argv[0] = "vaultnetz"
-from vaultnetz.cli import main
-main()
+from vaultnetz.cli import run
+try:
+    run()
+finally:
+    peak()
 """
 
 

@@ -239,6 +239,31 @@ def test_python_dash_m_and_version() -> None:
     assert result.stdout.startswith("vaultnetz, version ")
 
 
+def test_the_console_command_exits_quickly_with_all_its_output(tmp_path: Path) -> None:
+    """`vaultnetz` ends a one-shot command with os._exit once the output is flushed: every
+    line and the exit code must still arrive, also when the reader goes away early."""
+    env = {"PATH": "/usr/bin:/bin", "XDG_CACHE_HOME": str(tmp_path / "cache"),
+           "HOME": str(tmp_path)}
+    command = [sys.executable, "-m", "vaultnetz", "--vault", str(SAMPLE),
+               "--today", TODAY.isoformat()]
+    in_process = run_cli(["due", "--all"], SAMPLE).stdout
+    done = subprocess.run([*command, "due", "--all"], capture_output=True, text=True,
+                          env=env, check=False, timeout=60)
+    assert done.returncode == 0
+    assert done.stdout == in_process and len(done.stdout.splitlines()) > 10
+    missing = subprocess.run([*command, "show", "Nobody At All"], capture_output=True,
+                             text=True, env=env, check=False, timeout=60)
+    assert missing.returncode != 0 and "Nobody At All" in missing.stderr
+    assert missing.stdout == ""
+    closed = subprocess.Popen([*command, "due", "--all"], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, env=env)
+    assert closed.stdout is not None and closed.stderr is not None
+    closed.stdout.readline()
+    closed.stdout.close()  # like `vaultnetz due | head -1`
+    assert "Traceback" not in closed.stderr.read().decode()
+    closed.wait(timeout=60)
+
+
 class FakeTerminal:
     def __init__(self, tty: bool = True) -> None:
         self.tty = tty
