@@ -65,9 +65,52 @@ def encode_snapshot(built: Built, stats: list[tuple[str, int, int, int]],
              None if c.birthday is None else (c.birthday.month, c.birthday.day,
                                               c.birthday.year),
              c.met_via, c.city, c.company, c.role, c.email, c.phone, c.linkedin, c.tags,
-             [(i.day.toordinal(), i.kind, i.text, i.source, i.path, i.line)
-              for i in c.interactions], c.department, c.website)
+             marshal.dumps(_interaction_rows(c.interactions)), c.department, c.website)
             for c in contacts[start:start + _PART]])
+
+
+def _interaction_rows(interactions: Iterable[Interaction]
+                      ) -> list[tuple[int, str, str, str, str, int | None]]:
+    return [(i.day.toordinal(), i.kind, i.text, i.source, i.path, i.line) for i in interactions]
+
+
+def _interactions(rows: Iterable[tuple[int, str, str, str, str, int | None]]
+                  ) -> tuple[Interaction, ...]:
+    day, make = day_of, tuple.__new__  # a named tuple's own __new__ is a Python function
+    return tuple([make(Interaction, (day(d), KINDS[k], t, s, p, ln))
+                  for d, k, t, s, p, ln in rows])
+
+
+_INTERACTIONS = Contact.__dict__["interactions"]  # the slot of the dataclass's field
+
+
+class StoredContact(Contact):
+    """A contact read back from a snapshot. Its interactions — most of a snapshot — are
+    decoded when first wanted: `due` and `show` want those of a few contacts only.
+
+    Until then the field's slot holds them as stored (bytes). It equals, and hashes as,
+    the same contact built from the notes."""
+
+    __slots__ = ()
+
+    @property
+    def interactions(self) -> tuple[Interaction, ...]:
+        value = _INTERACTIONS.__get__(self)
+        if type(value) is bytes:
+            value = _interactions(marshal.loads(value))
+            _INTERACTIONS.__set__(self, value)
+        return value  # type: ignore[no-any-return]
+
+    @interactions.setter
+    def interactions(self, value: tuple[Interaction, ...] | bytes) -> None:
+        _INTERACTIONS.__set__(self, value)  # only ever by __init__ (the class is frozen)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Contact):
+            return NotImplemented
+        return all(getattr(self, name) == getattr(other, name) for name in CONTACT_FIELDS)
+
+    __hash__ = Contact.__hash__
 
 
 @functools.lru_cache(maxsize=256)
@@ -87,20 +130,18 @@ def open_snapshot(parts: Iterable[bytes]) -> Opened | None:
     def built() -> Built | None:
         """The vault's parts (None when a part is missing)."""
         day = day_of
-        make = tuple.__new__  # a named tuple made directly: its __new__ is a Python function
-        out = []
+        out: list[Contact] = []
         for part in parts:
             for (path, name, aliases, cadence, source, last, snooze, status, priority,
                  birthday, met_via, city, company, role, email, phone, linkedin, tags,
                  interactions, department, website) in marshal.loads(part):
-                out.append(Contact(
+                out.append(StoredContact(
                     path, name, aliases, _cadence(*cadence), source,
                     None if last is None else day(last),
                     None if snooze is None else day(snooze),
                     status, priority, None if birthday is None else Birthday(*birthday),
                     met_via, city, company, role, email, phone, linkedin, tags,
-                    tuple([make(Interaction, (day(d), KINDS[k], t, s, p, ln))
-                           for d, k, t, s, p, ln in interactions]), department, website))
+                    interactions, department, website))
         if len(out) != expected:
             return None
         return (tuple(out), tuple(Problem(*p) for p in problems), count, tuple(broken),
@@ -120,23 +161,23 @@ def decode_snapshot(parts: Iterable[bytes]) -> Snapshot | None:
     return None if built is None else (built, stats, walk_problems, state)
 
 
-# The stored plan of a built vault on one day: its schedule, each standing's interactions
-# by their place in the contact's interactions (-1: none).
+# The stored plan of a built vault on one day: its schedule, each standing with the
+# interactions it names (not their places: those of a contact are decoded only if wanted).
 def encode_plan(plan: Schedule, contacts: tuple[Contact, ...], state: str) -> bytes:
     """``plan`` (made from ``contacts``, the vault stored with ``state``) in marshal's format."""
     where = {c.path: i for i, c in enumerate(contacts)}
     standings = []
     for contact in contacts:
-        place = {id(item): n for n, item in enumerate(contact.interactions)}
         s = plan.standings[contact.path]
-        standings.append((
-            -1 if s.last_contact is None else place[id(s.last_contact)],
-            -1 if s.planned is None else place[id(s.planned)],
-            [place[id(item)] for item in s.open_attempts],
-            -1 if s.last_decline is None else place[id(s.last_decline)], s.one_sided))
+        standings.append((_row(s.last_contact), _row(s.planned), _row(s.last_decline),
+                          _interaction_rows(s.open_attempts), s.one_sided))
     return marshal.dumps((state, plan.today.toordinal(), standings, [
         (where[c.contact.path], c.original_due.toordinal(), c.due.toordinal(), c.reason,
          c.overdue_days) for c in plan.check_ins]))
+
+
+def _row(item: Interaction | None) -> tuple[int, str, str, str, str, int | None] | None:
+    return None if item is None else _interaction_rows((item,))[0]
 
 
 def decode_plan(data: bytes, contacts: tuple[Contact, ...], state: str, today: date
@@ -146,22 +187,27 @@ def decode_plan(data: bytes, contacts: tuple[Contact, ...], state: str, today: d
     stored, day, standings, check_ins = marshal.loads(data)
     if stored != state or day != today.toordinal() or len(standings) != len(contacts):
         return None
-    by_path: dict[str, Standing] = {}
-    for contact, (last, planned, attempts, decline, one_sided) in zip(contacts, standings,
-                                                                     strict=True):
-        items = contact.interactions
-        by_path[contact.path] = Standing(
-            None if last < 0 else items[last], None if planned < 0 else items[planned],
-            tuple([items[n] for n in attempts]), None if decline < 0 else items[decline],
-            one_sided)
+    make = tuple.__new__  # named tuples made directly (see Interaction)
     days: dict[int, date] = {}
 
     def day_of(ordinal: int) -> date:
         return days.get(ordinal) or days.setdefault(ordinal, date.fromordinal(ordinal))
 
+    def one(row: tuple[int, str, str, str, str, int | None] | None) -> Interaction | None:
+        if row is None:
+            return None
+        d, k, t, s, p, ln = row
+        return make(Interaction, (day_of(d), KINDS[k], t, s, p, ln))
+
+    by_path: dict[str, Standing] = {}
+    for contact, (last, planned, decline, attempts, one_sided) in zip(contacts, standings,
+                                                                      strict=True):
+        by_path[contact.path] = make(Standing, (
+            one(last), one(planned), tuple([one(row) for row in attempts]), one(decline),
+            one_sided))
     return Schedule(today, tuple([
-        CheckIn(contacts[i], day_of(original), day_of(due), reason,
-                by_path[contacts[i].path], overdue)
+        make(CheckIn, (contacts[i], day_of(original), day_of(due), reason,
+                       by_path[contacts[i].path], overdue))
         for i, original, due, reason, overdue in check_ins]), by_path)
 
 

@@ -88,6 +88,31 @@ def test_a_built_vault_round_trips(vault: Path) -> None:
     assert decoded == (parts(built), {p: (s, m, f) for p, s, m, f in stats}, walk, "state")
 
 
+def test_a_stored_contact_is_the_contact_and_decodes_its_interactions_once() -> None:
+    import pickle
+
+    from vaultnetz.snapshot import _INTERACTIONS, StoredContact
+
+    made = Contact("People/A.md", "A", ("Al",), tags=("x",), interactions=(
+        Interaction(TODAY, "contact", "Coffee", "log", "People/A.md", 7),
+        Interaction(TODAY, "attempt", "Call", "mention", "Daily/d.md", None)))
+    built = decode_snapshot(encode_snapshot(((made,), (), 1, (), ()), [], [], "s"))
+    assert built is not None
+    (back,), *_ = built[0]
+    assert isinstance(back, StoredContact)
+    assert type(_INTERACTIONS.__get__(back)) is bytes  # not decoded by reading the vault
+    assert back == made and made == back and hash(back) == hash(made)
+    assert (back != made) is False and back != dataclasses.replace(made, name="B")
+    assert type(_INTERACTIONS.__get__(back)) is tuple  # decoded by comparing
+    first = back.interactions
+    assert first == made.interactions and back.interactions is first  # decoded once
+    assert dataclasses.replace(back, city="Köln") == dataclasses.replace(made, city="Köln")
+    assert pickle.loads(pickle.dumps(back)) == made
+    assert repr(back).endswith(repr(made)[len("Contact"):])
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        back.interactions = ()  # type: ignore[misc]
+
+
 @pytest.mark.parametrize("size", [0, 1, 1999, 2000, 2001, 4500])
 def test_contacts_in_several_parts(size: int) -> None:
     contacts = tuple(Contact(f"People/{i}.md", f"N {i}", interactions=(
