@@ -97,9 +97,15 @@ def fold(text: str) -> str:
     """For comparing names: case, accents and spacing do not matter ("Özlem" → "ozlem")."""
     if text.isascii():  # most names: nothing to decompose (and much faster)
         return " ".join(text.lower().split())
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    plain = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return " ".join(plain.replace("ı", "i").split())
+    decomposed = unicodedata.normalize("NFKD", text.casefold()).replace("ı", "i")
+    if all(unicodedata.combining(c) for c in _NON_ASCII.findall(decomposed)):
+        plain = _NON_ASCII.sub("", decomposed)  # Latin letters with accents: the usual case
+    else:
+        plain = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return " ".join(plain.split())
+
+
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
 
 
 def folds(text: str) -> set[str]:
@@ -108,7 +114,8 @@ def folds(text: str) -> set[str]:
     lowered = " ".join(text.casefold().split())
     if lowered.isascii():
         return {lowered}
-    return {fold(lowered), fold(lowered.translate(_UMLAUTS))}
+    written_out = lowered.translate(_UMLAUTS)
+    return {fold(lowered), fold(written_out)} if written_out != lowered else {fold(lowered)}
 
 
 def identity_key(name: str) -> str:

@@ -25,3 +25,25 @@ def test_parse_name_agrees_with_nameparser(name: str) -> None:
         return  # one word nameparser takes for a title: ours is the name (see parse_name)
     assert (ours.title, ours.first, ours.middle, ours.last, ours.suffix) == (
         theirs.title, theirs.first, theirs.middle, theirs.last, theirs.suffix), name
+
+
+def _reference_fold(text: str) -> str:
+    """``fold`` as first written: one character at a time."""
+    import unicodedata
+
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    plain = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return " ".join(plain.replace("ı", "i").split())
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.one_of(st.text(), st.lists(words, min_size=1, max_size=4).map(" ".join),
+                 st.text(alphabet="aAöÖüßıİéèçñ ̈̀ˆ\u00a8\u00a0ﬁ½ЖжΣσς李 \t")))
+def test_fold_fast_paths_agree_with_the_plain_one(text: str) -> None:
+    from vaultnetz.names import _UMLAUTS, fold, folds
+
+    assert fold(text) == _reference_fold(text)
+    lowered = " ".join(text.casefold().split())
+    expected = {lowered} if lowered.isascii() else {
+        _reference_fold(lowered), _reference_fold(lowered.translate(_UMLAUTS))}
+    assert folds(text) == expected
