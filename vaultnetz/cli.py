@@ -175,7 +175,15 @@ def parse_day(value: str, what: str) -> date:
 
 
 _LONG_RUNNING = {"watch", "serve"}
-_ONE_SHOT: list[bool] = []  # not empty once main() has started a one-shot command
+
+
+class _Process:
+    """How this process runs ``main``."""
+
+    console = False  # run() called it: the process ends with the command
+    one_shot = False  # it started a command other than `watch` and `serve`
+
+
 MAX_WITHIN = 36_525  # due --within: a hundred years
 LOG_YEARS_AHEAD = 5  # log --date: a plan further out than this is a typo
 
@@ -210,8 +218,9 @@ def main(ctx: click.Context, vault_option: str | None, today_option: str | None,
         # A one-shot command builds one large, acyclic structure and exits: the cyclic
         # garbage collector would only walk it again and again (about 10% of a cold run).
         gc.disable()
-        ctx.call_on_close(gc.enable)  # for whoever called main() in-process (tests, scripts)
-        _ONE_SHOT.append(True)  # see run()
+        _Process.one_shot = True
+        if not _Process.console:  # else enabling it would only walk every object once more
+            ctx.call_on_close(gc.enable)  # for whoever called main() in-process (tests)
     # The one place that reads the clock: the user's local date.
     today = parse_day(today_option, "--today") if today_option else date.today()  # noqa: DTZ011
     ctx.obj = State(vault_option, today, use_cache=not no_cache,
@@ -355,10 +364,11 @@ def run() -> None:
     contacts, a tenth of a warm `due`). Once the output is flushed, the process ends
     without that. `watch` and `serve`, and an output that cannot be flushed, end as usual.
     """
+    _Process.console = True
     try:
         main(prog_name="vaultnetz")
     except SystemExit as exc:
-        if not _ONE_SHOT or not (exc.code is None or isinstance(exc.code, int)):
+        if not _Process.one_shot or not (exc.code is None or isinstance(exc.code, int)):
             raise
         try:
             sys.stdout.flush()

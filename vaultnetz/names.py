@@ -106,6 +106,7 @@ def fold(text: str) -> str:
 
 
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")
+_ASCII_MARKS = frozenset(chr(c) for c in range(0x21, 0x7f))  # printable, not the space
 
 
 def folds(text: str) -> set[str]:
@@ -185,9 +186,18 @@ def find_contact(vault: Vault, query: str) -> Contact:
         raise ContactNotFound("no name given", "pass a contact's name, alias or a prefix")
     wanted = folds(query)
     contacts = vault.contacts
+    wanted_chars = [frozenset(w) for w in wanted]
+
+    def may_fold_to_wanted(name: str) -> bool:
+        # Folding keeps every ASCII letter, digit and mark of a name (it only drops accents
+        # and spaces and writes letters out): a name with one that no wanted form has
+        # cannot fold to it. Most names are ruled out so, without being folded.
+        marks = _ASCII_MARKS.intersection(name.casefold())
+        return any(marks <= chars for chars in wanted_chars)
 
     def named(c: Contact) -> bool:
-        return link_key(c.name) == key or bool(folds(c.name) & wanted)
+        return link_key(c.name) == key or (may_fold_to_wanted(c.name)
+                                          and bool(folds(c.name) & wanted))
 
     def aliased(c: Contact) -> bool:
         stem = link_key(c.path.rsplit("/", 1)[-1])

@@ -47,3 +47,16 @@ def test_fold_fast_paths_agree_with_the_plain_one(text: str) -> None:
     expected = {lowered} if lowered.isascii() else {
         _reference_fold(lowered), _reference_fold(lowered.translate(_UMLAUTS))}
     assert folds(text) == expected
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.one_of(st.text(), st.lists(words, min_size=1, max_size=4).map(" ".join),
+                 st.text(alphabet="aAöÖüßıİéèçñ ̈̀ˆ\u00a8\u00a0ﬁ½ЖжΣσς李 \t.-'()1\x1c\x7f")))
+def test_every_fold_keeps_the_ascii_marks_of_a_name(name: str) -> None:
+    """``find_contact`` rules a name out without folding it when it has an ASCII letter,
+    digit or mark that a wanted form lacks: that rests on this."""
+    from vaultnetz.names import _ASCII_MARKS, folds
+
+    marks = _ASCII_MARKS.intersection(name.casefold())
+    for folded in folds(name):
+        assert marks <= set(folded), (name, folded)
