@@ -19,13 +19,11 @@ plain rename follows the check, and the note is read back afterwards.
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import errno
 import functools
 import hashlib
 import os
 import stat
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -92,6 +90,8 @@ def _write_error(path: Path, exc: OSError) -> NoteNotWritable:
 
 
 def _new_temp(folder: Path, target: Path) -> str:
+    import tempfile  # here: most commands write nothing, and it takes 3 ms to import
+
     try:
         fd, temp = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=TEMP_SUFFIX, dir=folder)
     except OSError as exc:
@@ -173,6 +173,8 @@ _RENAME_EXCHANGE = 2
 
 @functools.cache
 def _renameat2() -> Callable[..., int] | None:
+    import ctypes  # here: most commands write nothing
+
     try:
         libc = ctypes.CDLL(None, use_errno=True)
         function = libc.renameat2
@@ -187,6 +189,8 @@ def _renameat2() -> Callable[..., int] | None:
 def _sync_file_system(folder: Path) -> None:
     """Put everything written on the file system of ``folder`` on the disk: Linux's
     syncfs (that file system only), else sync (all of them)."""
+    import ctypes
+
     try:
         libc = ctypes.CDLL(None, use_errno=True)
         syncfs = libc.syncfs
@@ -208,6 +212,8 @@ def _exchange(a: str, b: Path) -> bool:
         return False
     if function(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0:
         return True
+    import ctypes
+
     code = ctypes.get_errno()
     if code in (errno.EINVAL, errno.ENOSYS, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EPERM):
         return False  # this file system cannot swap: rename instead

@@ -9,7 +9,7 @@ import stat
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from .cache import Cache, CachedNote, cache_file, decode_note, encode_note
 from .config import CONFIG_NAME, Config, load_config
@@ -30,10 +30,12 @@ from .notes import (
     read_note,
     walk_notes,
 )
-from .parallel import Helper, Wanted, processes_for, share_out
 from .patch import DATED, MAX_PATCHED, NEW, PLAIN, REBUILD, mention_sources, patch, reaches
 from .skips import skip_rules, skipped_by
 from .trips import in_trip_folder
+
+if TYPE_CHECKING:
+    from .parallel import Wanted
 
 Walked = tuple[str, FileStat | None, Problem | None]  # one item of a vault's walk
 Progress = Callable[[int, int], None]  # (notes read, notes to read)
@@ -414,6 +416,8 @@ class NoteIndex:
         Many notes (a cold start) are shared with helper processes, one per core;
         whatever a helper does not deliver is read here.
         """
+        from .parallel import Helper, processes_for, share_out  # only when notes are read
+
         total = len(to_read)
         processes = processes_for(total, self.jobs)
         shares = share_out(to_read, processes)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import fnmatch
-import json
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -42,7 +41,10 @@ def template_folders(root: Path) -> list[tuple[str, str]]:
     found = []
     for settings, key in _TEMPLATE_SETTINGS:
         with contextlib.suppress(OSError, ValueError, AttributeError):
-            folder = json.loads((root / settings).read_text(encoding="utf-8")).get(key)
+            text = (root / settings).read_text(encoding="utf-8")
+            import json  # here: most vaults have no such settings file
+
+            folder = json.loads(text).get(key)
             if isinstance(folder, str) and folder.strip("/ "):
                 found.append((folder.strip("/ "), settings))
     return found

@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import re
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .errors import GitError
+
+if TYPE_CHECKING:
+    import subprocess
 
 _ADDED_LOG = re.compile(r"^\+(?!\+\+)([ \t]*[-*+][ \t]+\[?\[?\d{4}-\d{2}-\d{2}.*)$")
 
 
 def _git(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    import subprocess  # here: only commands that use git need it (3 ms to import)
+
     try:
         return subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True,
                               check=False, encoding="utf-8", errors="replace")
