@@ -187,13 +187,14 @@ def find_contact(vault: Vault, query: str) -> Contact:
     wanted = folds(query)
     contacts = vault.contacts
     wanted_chars = [frozenset(w) for w in wanted]
+    any_wanted = frozenset().union(*wanted_chars)
 
     def may_fold_to_wanted(name: str) -> bool:
         # Folding keeps every ASCII letter, digit and mark of a name (it only drops accents
         # and spaces and writes letters out): a name with one that no wanted form has
         # cannot fold to it. Most names are ruled out so, without being folded.
         marks = _ASCII_MARKS.intersection(name.casefold())
-        return any(marks <= chars for chars in wanted_chars)
+        return marks <= any_wanted and any(marks <= chars for chars in wanted_chars)
 
     def named(c: Contact) -> bool:
         return link_key(c.name) == key or (may_fold_to_wanted(c.name)
