@@ -217,7 +217,7 @@ def test_the_index_takes_less_the_more_helpers_it_has(monkeypatch: pytest.Monkey
     shares = [parallel.own_share(13650, processes) for processes in (1, 2, 3, 4)]
     assert shares[0] == 1.0
     assert shares == sorted(shares, reverse=True)
-    assert 0.4 < shares[1] < 0.5  # as measured on two cores
+    assert 0.25 < shares[1] < 0.35  # as measured on two cores (benchmarks/run.py)
     # A helper's start-up weighs less on more notes: the index keeps less for itself.
     assert parallel.own_share(53650, 2) < parallel.own_share(13650, 2)
 
