@@ -191,26 +191,21 @@ def decode_plan(data: bytes, contacts: tuple[Contact, ...], state: str, today: d
     stored, day, standings, check_ins = marshal.loads(data)
     if stored != state or day != today.toordinal() or len(standings) != len(contacts):
         return None
-    make = tuple.__new__  # named tuples made directly (see Interaction)
-    days: dict[int, date] = {}
+    make, day = tuple.__new__, day_of  # named tuples made directly (see Interaction)
 
-    def day_of(ordinal: int) -> date:
-        return days.get(ordinal) or days.setdefault(ordinal, date.fromordinal(ordinal))
-
-    def one(row: tuple[int, str, str, str, str, int | None] | None) -> Interaction | None:
-        if row is None:
-            return None
+    def one(row: tuple[int, str, str, str, str, int | None]) -> Interaction:
         d, k, t, s, p, ln = row
-        return make(Interaction, (day_of(d), KINDS[k], t, s, p, ln))
+        return make(Interaction, (day(d), KINDS[k], t, s, p, ln))
 
     by_path: dict[str, Standing] = {}
     for contact, (last, planned, decline, attempts, one_sided) in zip(contacts, standings,
                                                                       strict=True):
         by_path[contact.path] = make(Standing, (
-            one(last), one(planned), tuple([one(row) for row in attempts]), one(decline),
-            one_sided))
+            None if last is None else one(last), None if planned is None else one(planned),
+            tuple([one(row) for row in attempts]) if attempts else (),
+            None if decline is None else one(decline), one_sided))
     return Schedule(today, tuple([
-        make(CheckIn, (contacts[i], day_of(original), day_of(due), reason,
+        make(CheckIn, (contacts[i], day(original), day(due), reason,
                        by_path[contacts[i].path], overdue))
         for i, original, due, reason, overdue in check_ins]), by_path)
 
