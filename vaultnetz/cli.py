@@ -11,22 +11,24 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 
 from .atomic import create_file_exclusive
+from .cache import Cache
 from .config import CONFIG_NAME, default_config_text
 from .contacts import Vault
 from .errors import ConfigError, InvalidValue, VaultnetzError
 from .index import find_vault, open_cache, require_vault
 from .load import load_vault
-from .model import Problem, Schedule
+from .model import CheckIn, Contact, Problem, Schedule, Standing
 from .report import terminal_safe
-from .schedule import schedule
-from .snapshot import plan_of
+from .snapshot import contact_plan, plan_of
 from .values import MAX_YEAR, MIN_YEAR, in_range
 from .version import __version__
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -66,16 +68,33 @@ class State:
     def schedule(self) -> Schedule:
         if self._schedule is None:
             vault = self.vault()
-            cache_dir = self.cache_dir()
-            if cache_dir is None or vault.stored is None:
-                self._schedule = schedule(vault.contacts, self.today, vault.config)
-            else:  # the plan stored with the vault's snapshot, if it is today's
-                cache = open_cache(cache_dir, vault.root, vault.config)
-                try:
-                    self._schedule = plan_of(vault, self.today, cache)
-                finally:
-                    cache.close()
+            # The plan stored with the vault's snapshot, if it is today's.
+            self._schedule = self._with_cache(vault, lambda cache: plan_of(
+                vault, self.today, cache))
         return self._schedule
+
+    def contact_plan(self, contact: Contact) -> tuple[Standing | None, CheckIn | None]:
+        """``contact``'s standing and check-in in today's schedule: read from the stored
+        plan without the rest of it when there is one (`show`), else from ``schedule()``."""
+        if self._schedule is None:
+            vault = self.vault()
+            one = self._with_cache(vault, lambda cache: contact_plan(
+                vault, self.today, cache, contact))
+            if one is not None:
+                return one.standings.get(contact.path), next(iter(one.check_ins), None)
+        plan = self.schedule()
+        return plan.standings.get(contact.path), next(
+            (c for c in plan.check_ins if c.contact.path == contact.path), None)
+
+    def _with_cache(self, vault: Vault, use: Callable[[Cache | None], T]) -> T:
+        cache_dir = self.cache_dir()
+        if cache_dir is None or vault.stored is None:
+            return use(None)
+        cache = open_cache(cache_dir, vault.root, vault.config)
+        try:
+            return use(cache)
+        finally:
+            cache.close()
 
     def warn_skipped(self) -> None:
         """Commands other than `check` say in one line that some notes were skipped."""

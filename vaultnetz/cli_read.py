@@ -172,10 +172,8 @@ def show(state: State, name: str, as_json: bool) -> None:
     """
     vault = state.vault()
     contact = find_contact(vault, name)
-    plan = state.schedule()
-    standing = plan.standings.get(contact.path) or standing_of(
-        contact, state.today, vault.config.max_attempts)
-    check_in = next((c for c in plan.check_ins if c.contact.path == contact.path), None)
+    standing_now, check_in = state.contact_plan(contact)
+    standing = standing_now or standing_of(contact, state.today, vault.config.max_attempts)
     if as_json:
         data = contact_json(contact, standing, check_in, state.today, vault.config)
         data["draft"] = draft_for_check_in(check_in, vault.config) if check_in else None

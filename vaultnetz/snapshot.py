@@ -184,10 +184,11 @@ def _row(item: Interaction | None) -> tuple[int, str, str, str, str, int | None]
     return None if item is None else _interaction_rows((item,))[0]
 
 
-def decode_plan(data: bytes, contacts: tuple[Contact, ...], state: str, today: date
-                ) -> Schedule | None:
+def decode_plan(data: bytes, contacts: tuple[Contact, ...], state: str, today: date,
+                only: int | None = None) -> Schedule | None:
     """``encode_plan`` undone, when it is the plan of ``today`` for the vault stored with
-    ``state`` (else None: it is made afresh)."""
+    ``state`` (else None: it is made afresh). With ``only``, the plan of the contact at that
+    place alone: its standing, and its check-in if it has one (`show` wants no more)."""
     stored, day, standings, check_ins = marshal.loads(data)
     if stored != state or day != today.toordinal() or len(standings) != len(contacts):
         return None
@@ -198,16 +199,17 @@ def decode_plan(data: bytes, contacts: tuple[Contact, ...], state: str, today: d
         return make(Interaction, (day(d), KINDS[k], t, s, p, ln))
 
     by_path: dict[str, Standing] = {}
-    for contact, (last, planned, decline, attempts, one_sided) in zip(contacts, standings,
-                                                                      strict=True):
-        by_path[contact.path] = make(Standing, (
+    for i in range(len(contacts)) if only is None else (only,):
+        last, planned, decline, attempts, one_sided = standings[i]
+        by_path[contacts[i].path] = make(Standing, (
             None if last is None else one(last), None if planned is None else one(planned),
             tuple([one(row) for row in attempts]) if attempts else (),
             None if decline is None else one(decline), one_sided))
     return Schedule(today, tuple([
         make(CheckIn, (contacts[i], day(original), day(due), reason,
                        by_path[contacts[i].path], overdue))
-        for i, original, due, reason, overdue in check_ins]), by_path)
+        for i, original, due, reason, overdue in check_ins
+        if only is None or i == only]), by_path)
 
 
 def plan_of(vault: Vault, today: date, cache: Cache | None) -> Schedule:
@@ -225,3 +227,19 @@ def plan_of(vault: Vault, today: date, cache: Cache | None) -> Schedule:
         plan = schedule(vault.contacts, today, vault.config)
         cache.store_plan(key, encode_plan(plan, vault.contacts, state))
     return plan
+
+
+def contact_plan(vault: Vault, today: date, cache: Cache | None, contact: Contact
+                 ) -> Schedule | None:
+    """The stored plan of ``vault`` on ``today`` for ``contact`` (one of its contacts)
+    alone, without decoding the rest; None when there is no such plan."""
+    if cache is None or vault.stored is None:
+        return None
+    key, state = vault.stored
+    data = cache.plan(key)
+    place = next((i for i, c in enumerate(vault.contacts) if c is contact), None)
+    if data is None or place is None:
+        return None
+    with contextlib.suppress(Exception):  # damaged: the whole plan is made afresh
+        return decode_plan(data, vault.contacts, state, today, only=place)
+    return None

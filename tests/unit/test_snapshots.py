@@ -227,6 +227,48 @@ def test_a_plan_round_trips(vault: Path) -> None:
     assert decode_plan(data, built.contacts[1:], "state", TODAY) is None
 
 
+def test_one_contacts_plan_is_read_alone_and_equals_the_whole_plans(vault: Path) -> None:
+    """`show` reads one contact's standing and check-in from the stored plan."""
+    built = load_vault(vault)
+    plan = schedule(built.contacts, TODAY, built.config)
+    data = encode_plan(plan, built.contacts, "state")
+    by_contact = {c.contact.path: c for c in plan.check_ins}
+    assert any(c.path not in by_contact for c in built.contacts)  # some have no check-in
+    for place, contact in enumerate(built.contacts):
+        one = decode_plan(data, built.contacts, "state", TODAY, only=place)
+        assert one is not None and list(one.standings) == [contact.path]
+        assert one.standings[contact.path] == plan.standings[contact.path]
+        assert one.check_ins == ((by_contact[contact.path],) if contact.path in by_contact
+                                 else ())
+    assert decode_plan(data, built.contacts, "another state", TODAY, only=0) is None
+
+
+def test_show_reads_one_contact_from_the_stored_plan(vault: Path, cache_dir: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    import vaultnetz.snapshot as snapshot_module
+    from conftest import run_cli
+
+    monkeypatch.setenv("VAULTNETZ_CACHE_DIR", str(cache_dir))
+    names = [c.name for c in load_vault(vault).contacts][:12]
+    expected = {name: run_cli(["--no-cache", "show", name, "--json"], vault).output
+                for name in names}
+    assert run_cli(["due"], vault).exit_code == 0  # stores the snapshot and today's plan
+    whole: list[bool] = []
+    real = snapshot_module.decode_plan
+
+    def watched(*args: object, only: int | None = None) -> object:
+        whole.append(only is None)
+        return real(*args, only=only)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(snapshot_module, "decode_plan", watched)
+    for name in names:
+        assert run_cli(["show", name, "--json"], vault).output == expected[name]
+    assert whole and not any(whole)  # never the whole plan
+    with sqlite3.connect(cache_file(cache_dir, vault)) as db:  # damaged: made afresh
+        db.execute("UPDATE snapshots SET data = x'00ff' WHERE part = -1")
+    assert run_cli(["show", names[0], "--json"], vault).output == expected[names[0]]
+
+
 def test_every_command_of_a_day_reads_the_plan_back(vault: Path, cache_dir: Path,
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     """The schedule is worked out once a day for a vault as it is: `ics` stores it with
