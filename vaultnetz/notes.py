@@ -127,7 +127,7 @@ def walk_notes(root: Path, links: list[str] | None = None
                                            "check its permissions")))
             return
         prefix = rel + "/" if rel else ""
-        for name in sorted(by_name):  # plain strings sort in a third of the time
+        for name in sorted(by_name):
             entry = by_name[name]
             # The path as it is on disk (NFD on some file systems): it is what opens the
             # file; names and links are compared NFC-normalised (link_key).
