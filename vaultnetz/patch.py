@@ -103,9 +103,11 @@ def patch(vault: Vault, changed: list[tuple[Note, int]], removed: list[str], con
     # in the order of the notes' paths (as a full build makes them).
     if sources is not None:
         mentioned = {path for source in touched for path in sources.get(source, ())}
-    else:
+    else:  # only a dated note that linked someone (DATED) can have mentioned anyone
+        linking = {note.path for note, reach in changed if reach == DATED} | set(removed)
         mentioned = {c.path for c in contacts if any(
-            i.source == "mention" and i.path in touched for i in c.interactions)}
+            i.source == "mention" and i.path in linking for i in c.interactions)
+        } if linking else set()
     affected = set(bases) | {path for path, _ in mentions} | mentioned
     new_mentions: dict[str, list[Interaction]] = {}
     for path, interaction in mentions:
