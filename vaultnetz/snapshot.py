@@ -65,8 +65,18 @@ def encode_snapshot(built: Built, stats: list[tuple[str, int, int, int]],
              None if c.birthday is None else (c.birthday.month, c.birthday.day,
                                               c.birthday.year),
              c.met_via, c.city, c.company, c.role, c.email, c.phone, c.linkedin, c.tags,
-             marshal.dumps(_interaction_rows(c.interactions)), c.department, c.website)
+             _stored_interactions(c), c.department, c.website)
             for c in contacts[start:start + _PART]])
+
+
+def _stored_interactions(contact: Contact) -> bytes:
+    """A contact's interactions as a snapshot stores them: those of a contact read back
+    from one and never decoded since are stored as they were read."""
+    if type(contact) is StoredContact:
+        value = _INTERACTIONS.__get__(contact)
+        if type(value) is bytes:
+            return value
+    return marshal.dumps(_interaction_rows(contact.interactions))
 
 
 def _interaction_rows(interactions: Iterable[Interaction]

@@ -104,6 +104,11 @@ def test_a_stored_contact_is_the_contact_and_decodes_its_interactions_once() -> 
     (back,), *_ = built[0]
     assert isinstance(back, StoredContact)
     assert type(_INTERACTIONS.__get__(back)) is bytes  # not decoded by reading the vault
+    # Stored again as it was read (a patched snapshot), without being decoded:
+    stored_again = list(encode_snapshot(((back,), (), 1, (), ()), [], [], "s"))
+    assert type(_INTERACTIONS.__get__(back)) is bytes
+    assert decode_snapshot(stored_again) == decode_snapshot(
+        encode_snapshot(((made,), (), 1, (), ()), [], [], "s"))
     assert back == made and made == back and hash(back) == hash(made)
     assert (back != made) is False and back != dataclasses.replace(made, name="B")
     assert type(_INTERACTIONS.__get__(back)) is tuple  # decoded by comparing
