@@ -224,6 +224,12 @@ def contact_from_note(note: Note, config: Config) -> tuple[Contact | None, list[
     return contact, problems
 
 
+def mention_day(note: Note, config: Config) -> date | None:
+    """The day on which a note's links are mentions of the contacts they link: a dated
+    note's date. None: its links mention nobody (no links, no date, or a note skipped)."""
+    return note_date(note, config) if note.ok and note.links else None
+
+
 def note_date(note: Note, config: Config) -> date | None:
     """The date of a daily note (stem is a date) or of a note with front-matter `date`."""
     if ISO_DATE.match(note.stem):
@@ -424,7 +430,7 @@ def build_vault(root: Path, config: Config, notes: Iterable[Note], extra: list[P
         else:
             kind = ("contact" if is_contact_note(note, config)
                     else "trip" if in_trip_folder(note.path, config) else "")
-            day = note_date(note, config) if note.links else None
+            day = mention_day(note, config)
             if memo is not None:
                 memo.kinds[note.path] = (note, kind, day)
         if kind == "contact":

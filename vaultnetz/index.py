@@ -18,6 +18,7 @@ from .contacts import (
     Vault,
     build_vault,
     in_people_folder,
+    mention_day,
 )
 from .errors import VaultnetzError
 from .model import Problem
@@ -486,7 +487,8 @@ class NoteIndex:
                 vault = build_vault(self.root, self.config, notes, self._problems(),
                                     self._memo)
                 if self._memo is not None:
-                    self._reach = reaches(vault, ((n.path, not n.links) for n in notes),
+                    self._reach = reaches(vault, ((n.path, mention_day(n, self.config) is None)
+                                                  for n in notes),
                                           self._may_be_plain)
                     self._sources = mention_sources(vault.contacts)
                     self._built_problems = list(self._walk_problems)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from .cache import RACY_NS
 from .config import Config, load_config
-from .contacts import Vault, build_vault
+from .contacts import Vault, build_vault, mention_day
 from .errors import VaultnetzError
 from .index import NoteIndex, Progress, ReadSizes, Walked, open_cache
 from .model import Problem
@@ -91,7 +91,7 @@ class OneShotIndex(NoteIndex):
         and is forgotten (the index is empty afterwards), so that a large vault's notes and
         contacts are never all in memory together.
 
-        Returns the vault, each note's (path, size, mtime, whether it links nobody) and
+        Returns the vault, each note's (path, size, mtime, whether it mentions nobody) and
         the notes' state: None when a note is too recent to be trusted by its mtime or could
         not be read.
         """
@@ -106,7 +106,8 @@ class OneShotIndex(NoteIndex):
             kept, self._notes = reads.kept, {}
             for note in chain(kept.values(), (note for _, note in self._read_fresh(
                     reads, progress))):
-                notes.append((note.path, note.size, note.mtime_ns, not note.links))
+                notes.append((note.path, note.size, note.mtime_ns,
+                              mention_day(note, self.config) is None))
                 if limit is None or note.mtime_ns >= limit or (note.problems
                                                                and unread(note)):
                     vouched = False

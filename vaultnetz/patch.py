@@ -18,14 +18,15 @@ from .contacts import (
     Vault,
     contact_from_note,
     is_contact_note,
+    mention_day,
     mentions_in,
-    note_date,
 )
 from .model import Contact, Interaction
 from .notes import Note
 
-# What a change to a note can touch: anything (build afresh); only its own contact;
-# only its own problems (a note that is no contact, no trip and links nobody: most notes
+# What a change to a note can touch: anything (build afresh); only its own contact (a
+# contact note that mentions nobody: its links, if any, are no mentions without a date);
+# only its own problems (a note that is no contact, no trip and mentions nobody: most notes
 # of a vault — projects, meetings, ideas); or its problems and the mentions it makes (a
 # dated note that links contacts: a daily note).
 REBUILD, CONTACT, PLAIN, DATED = 0, 1, 2, 3
@@ -35,18 +36,19 @@ MAX_PATCHED = 50  # more changed notes than this: build afresh
 
 def reaches(vault: Vault, notes: Iterable[tuple[str, bool]],
             may_be_plain: Callable[[str], bool]) -> dict[str, int]:
-    """What a change to each of ``notes`` — (path, whether it links nobody) — can touch."""
+    """What a change to each of ``notes`` — (path, whether it mentions nobody: no
+    ``mention_day``) — can touch."""
     contacts = {c.path for c in vault.contacts}
     skipped = set(vault.broken_contacts)
 
-    def reach(path: str, links_nobody: bool) -> int:
+    def reach(path: str, mentions_nobody: bool) -> int:
         if path in contacts:
-            return CONTACT if links_nobody else REBUILD
+            return CONTACT if mentions_nobody else REBUILD
         if path in skipped or not may_be_plain(path):
             return REBUILD
-        return PLAIN if links_nobody else DATED
+        return PLAIN if mentions_nobody else DATED
 
-    return {path: reach(path, links_nobody) for path, links_nobody in notes}
+    return {path: reach(path, mentions_nobody) for path, mentions_nobody in notes}
 
 
 def mention_sources(contacts: Iterable[Contact]) -> dict[str, set[str]]:
@@ -80,7 +82,8 @@ def patch(vault: Vault, changed: list[tuple[Note, int]], removed: list[str], con
     for note, reach in changed:
         rel = note.path
         if reach == CONTACT:
-            if note.links or not note.ok or not is_contact_note(note, config):
+            if (not note.ok or mention_day(note, config) is not None
+                    or not is_contact_note(note, config)):
                 return None
             contact, field_problems = contact_from_note(note, config)
             old = contacts[where[rel]]
@@ -94,11 +97,11 @@ def patch(vault: Vault, changed: list[tuple[Note, int]], removed: list[str], con
         if (note.ok and is_contact_note(note, config)) or not may_be_plain(rel):
             return None  # a new contact (or trip): others' links may now reach it
         kept.extend(note.problems)
-        day = note_date(note, config) if note.ok and note.links else None
+        day = mention_day(note, config)
         if day is not None:
             lookup = lookup or ContactLookup(contacts)
             mentions.extend(mentions_in(note, day, contacts, lookup))
-        now[rel] = DATED if note.links else PLAIN
+        now[rel] = PLAIN if day is None else DATED
     # Each contact's mentions: those from unchanged notes, and the changed notes' anew,
     # in the order of the notes' paths (as a full build makes them).
     if sources is not None:
