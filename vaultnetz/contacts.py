@@ -34,6 +34,9 @@ class Vault:
     # (snapshot key, state): the vault is the snapshot stored under that key for the notes
     # in that state; its plan can be stored with it (``snapshot.plan_of``).
     stored: tuple[str, str] | None = None
+    # (contacts, state, plan) of the stored vault this one was patched from: its plan, if
+    # it is today's, spares scheduling again the contacts that did not change (``plan_of``).
+    patched_from: tuple[tuple[Contact, ...], str, bytes] | None = None
 
     @functools.cached_property
     def name(self) -> str:

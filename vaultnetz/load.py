@@ -172,19 +172,21 @@ class OneShotIndex(NoteIndex):
         vault = Vault(self.root, self.config, *built)
         if not changed and not removed:
             return vault, state
+        assert self.cache is not None
+        earlier = self.cache.plan(self._snapshot_key())  # before a new snapshot drops it
         notes = []
         for rel, st, reach in changed:
             note = self._read(rel, st)
             assert note is not None  # without a known digest, always a note
             notes.append((note, reach))
-        if self.cache is not None:
-            self.cache.store_notes(self._to_store)
+        self.cache.store_notes(self._to_store)
         self._to_store = []
         patched = patch(vault, notes, removed, self.config, self._may_be_plain)
         if patched is None:
             return None
-        vault, now = patched
-        assert self.cache is not None
+        vault = replace(patched[0], patched_from=None if earlier is None else (
+            vault.contacts, state, earlier))
+        now = patched[1]
         limit = self.cache.session_ns - RACY_NS
         if any(st.st_mtime_ns >= limit for _, st, _ in changed) or any(
                 note.problems and unread(note) for note, _ in notes):

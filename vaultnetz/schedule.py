@@ -83,15 +83,21 @@ def original_due(
     return due, reason
 
 
-def urgency(contact: Contact, original: date, standing: Standing) -> tuple[object, ...]:
+def urgency(contact: Contact, original: date, standing: Standing,
+            known: bool | None = None) -> tuple[object, ...]:
     """Most urgent first: people you know before strangers (any history at all: a last
     contact, a Log entry of any kind, a mention, a plan), then priority, earlier original
     due, more recent last contact, name. An import's backlog of strangers thus only fills
-    the slots known people leave free (CONTRACT §4 rule 5)."""
+    the slots known people leave free (CONTRACT §4 rule 5).
+
+    ``known``: whether the contact has any interaction, when the caller knows (else it is
+    looked at)."""
     last = standing.last_contact
     recency = -last.day.toordinal() if last is not None else 1  # never contacted: least recent
+    if known is None:
+        known = bool(contact.interactions)
     return (
-        0 if contact.interactions else 1,
+        0 if known else 1,
         _PRIORITY_RANK.get(contact.priority, 1),
         original.toordinal(),
         recency,
@@ -250,6 +256,26 @@ class Memo:
     waiting: list[_Pending | None] = field(default_factory=list)  # by contact, as contacts
     queue: list[_Pending] = field(default_factory=list)  # the waiting ones, by ready day
     first: FirstDay = field(default_factory=FirstDay)
+
+
+def memo_of(plan: Schedule, contacts: tuple[Contact, ...], config: Config,
+            known: Callable[[Contact], bool]) -> Memo:
+    """The memo ``schedule`` would have kept had it just made ``plan`` from ``contacts``
+    with ``config``: a one-shot run that patched a few contacts of a stored vault works out
+    only those again, as the watcher does. ``known(contact)``: whether it has any
+    interaction (see ``urgency``)."""
+    where = {c.path: i for i, c in enumerate(contacts)}
+    waiting: list[_Pending | None] = [None] * len(contacts)
+    for check_in in plan.check_ins:
+        i = where[check_in.contact.path]
+        contact, original, standing = contacts[i], check_in.original_due, check_in.standing
+        pending = _Pending(max(original, plan.today),
+                           urgency(contact, original, standing, known(contact)), contact,
+                           original, check_in.reason, standing)
+        object.__setattr__(pending, "made", (check_in.due.toordinal(), check_in))
+        waiting[i] = pending
+    queue = sorted([p for p in waiting if p is not None], key=attrgetter("ready_day"))
+    return Memo(contacts, plan.today, config, dict(plan.standings), waiting, queue)
 
 
 def _pending(contact: Contact, today: date, config: Config) -> tuple[Standing, _Pending | None]:

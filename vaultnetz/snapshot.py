@@ -18,7 +18,7 @@ from typing import Any
 from .cache import KINDS, Cache, day_of
 from .contacts import Vault
 from .model import Birthday, Cadence, CheckIn, Contact, Interaction, Problem, Schedule, Standing
-from .schedule import schedule
+from .schedule import Memo, memo_of, schedule
 from .trips import Trip
 
 # A built vault's contacts, problems, note count, skipped contacts and trips. The field
@@ -224,9 +224,10 @@ def decode_plan(data: bytes, contacts: tuple[Contact, ...], state: str, today: d
 
 def plan_of(vault: Vault, today: date, cache: Cache | None) -> Schedule:
     """The schedule of ``vault`` on ``today``: the one stored with its snapshot, or made
-    afresh (and stored, when the vault is a stored snapshot's)."""
+    afresh (and stored, when the vault is a stored snapshot's) — from the plan of the vault
+    it was patched from, when there is one, for the contacts that did not change."""
     if cache is None or vault.stored is None:
-        return schedule(vault.contacts, today, vault.config)
+        return schedule(vault.contacts, today, vault.config, _earlier(vault, today))
     key, state = vault.stored
     data = cache.plan(key)
     plan = None
@@ -234,9 +235,32 @@ def plan_of(vault: Vault, today: date, cache: Cache | None) -> Schedule:
         with contextlib.suppress(Exception):  # damaged: made afresh
             plan = decode_plan(data, vault.contacts, state, today)
     if plan is None:
-        plan = schedule(vault.contacts, today, vault.config)
+        plan = schedule(vault.contacts, today, vault.config, _earlier(vault, today))
         cache.store_plan(key, encode_plan(plan, vault.contacts, state))
     return plan
+
+
+def _earlier(vault: Vault, today: date) -> Memo | None:
+    """The schedule memo of the stored vault ``vault`` was patched from, if its plan is
+    today's (see ``memo_of``)."""
+    if vault.patched_from is None:
+        return None
+    contacts, state, data = vault.patched_from
+    with contextlib.suppress(Exception):  # damaged: everyone is scheduled afresh
+        plan = decode_plan(data, contacts, state, today)
+        if plan is not None:
+            return memo_of(plan, contacts, vault.config, has_interactions)
+    return None
+
+
+def has_interactions(contact: Contact) -> bool:
+    """Whether ``contact`` has any interaction, without decoding those of a stored one
+    (stored, an empty list is 5 bytes: its type and its length)."""
+    if type(contact) is StoredContact:
+        value = _INTERACTIONS.__get__(contact)
+        if type(value) is bytes:
+            return len(value) > 5
+    return bool(contact.interactions)
 
 
 def contact_plan(vault: Vault, today: date, cache: Cache | None, contact: Contact

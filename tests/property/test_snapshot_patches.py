@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from datetime import date
 from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
@@ -14,7 +15,11 @@ from vaultnetz.config import load_config
 from vaultnetz.contacts import Vault
 from vaultnetz.index import NoteIndex, open_cache
 from vaultnetz.load import OneShotIndex, load_vault
+from vaultnetz.model import Schedule
+from vaultnetz.schedule import schedule
+from vaultnetz.snapshot import plan_of
 
+TODAY = date(2026, 11, 23)
 OLD = 1_700_000_000  # notes last changed long ago: the cache trusts them by mtime
 
 CONTACTS = {
@@ -65,6 +70,14 @@ def parts(vault: Vault) -> tuple[object, ...]:
             vault.trips)
 
 
+def plan(root: Path, cache_dir: Path, vault: Vault) -> Schedule:
+    cache = open_cache(cache_dir, root, vault.config)
+    try:
+        return plan_of(vault, TODAY, cache)
+    finally:
+        cache.close()
+
+
 def read(root: Path, cache_dir: Path) -> tuple[Vault, NoteIndex]:
     config = load_config(root)[0]
     cache = open_cache(cache_dir, root, config)
@@ -85,7 +98,8 @@ def test_a_patched_vault_is_the_vault_built_afresh(changes: list[tuple[str, str,
             (root / rel).write_text(text, encoding="utf-8")
             os.utime(root / rel, (OLD, OLD))
         for _ in range(2):  # the second run stores the snapshot
-            read(root, cache_dir)
+            vault = read(root, cache_dir)[0]
+        plan(root, cache_dir, vault)  # and today's plan with it
         for n, (rel, edit, recent) in enumerate(changes, 1):
             path = root / rel
             if not path.exists():  # a new note (whatever the edit)
@@ -97,9 +111,15 @@ def test_a_patched_vault_is_the_vault_built_afresh(changes: list[tuple[str, str,
                 path.write_text(EDITS[edit](path.read_text(encoding="utf-8")), encoding="utf-8")
             if path.exists() and not recent:  # else: too recent to be trusted by its mtime
                 os.utime(path, (OLD + n, OLD + n))
-            expected = parts(load_vault(root))
+            fresh = load_vault(root)
+            expected = parts(fresh)
             for _ in range(2):
-                assert parts(read(root, cache_dir)[0]) == expected, (rel, edit, recent)
+                patched = read(root, cache_dir)[0]
+                assert parts(patched) == expected, (rel, edit, recent)
+                # Its plan, made from the plan before for the contacts that did not change
+                # (stored for the next step), is the one made afresh.
+                assert plan(root, cache_dir, patched) == schedule(
+                    fresh.contacts, TODAY, fresh.config), (rel, edit, recent)
 
 
 def test_only_the_changed_notes_are_read(tmp_path: Path) -> None:

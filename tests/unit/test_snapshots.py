@@ -4,13 +4,23 @@ instead of decoding every note and building them again — and never gives anoth
 from __future__ import annotations
 
 import dataclasses
+import os
 import shutil
 import sqlite3
 from pathlib import Path
 
 import pytest
 
-from conftest import DATA, SAMPLE, TODAY, VAULT_CHANGES, change_vault, contact_note, freeze_mtimes
+from conftest import (
+    DATA,
+    FIXED_MTIME,
+    SAMPLE,
+    TODAY,
+    VAULT_CHANGES,
+    change_vault,
+    contact_note,
+    freeze_mtimes,
+)
 from vaultnetz.cache import cache_file
 from vaultnetz.contacts import Vault
 from vaultnetz.feed import vault_feed
@@ -275,6 +285,47 @@ def test_show_reads_one_contact_from_the_stored_plan(vault: Path, cache_dir: Pat
     with sqlite3.connect(cache_file(cache_dir, vault)) as db:  # damaged: made afresh
         db.execute("UPDATE snapshots SET data = x'00ff' WHERE part = -1")
     assert run_cli(["show", names[0], "--json"], vault).output == expected[names[0]]
+
+
+def test_a_patched_vault_schedules_only_its_changed_contact_again(
+        vault: Path, cache_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A one-shot run after a note was edited makes the day's plan from the plan stored
+    before, working out only the edited contact again (as the watcher does)."""
+    import importlib
+
+    from vaultnetz.snapshot import plan_of
+
+    schedule_module = importlib.import_module("vaultnetz.schedule")  # not the function
+
+    def plan(built: Vault) -> object:
+        cache = open_cache(cache_dir, vault, built.config)
+        try:
+            return plan_of(built, TODAY, cache)
+        finally:
+            cache.close()
+
+    for _ in range(2):
+        before, _ = read(vault, cache_dir)
+    plan(before)  # stored with the snapshot
+    anna = vault / "People" / "Anna Berger.md"
+    anna.write_text(anna.read_text(encoding="utf-8") + "\n- 2026-11-20 Coffee in Köln\n",
+                    encoding="utf-8")
+    os.utime(anna, (FIXED_MTIME + 10, FIXED_MTIME + 10))  # old enough to be trusted
+    patched, index = read(vault, cache_dir)
+    assert index.from_snapshot and patched.patched_from is not None
+    worked_out: list[str] = []
+    real = schedule_module._pending
+
+    def counted(contact: Contact, *args: object) -> object:
+        worked_out.append(contact.path)
+        return real(contact, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(schedule_module, "_pending", counted)
+    made = plan(patched)
+    assert worked_out == ["People/Anna Berger.md"]
+    fresh = load_vault(vault)
+    monkeypatch.setattr(schedule_module, "_pending", real)
+    assert made == schedule(fresh.contacts, TODAY, fresh.config)
 
 
 def test_every_command_of_a_day_reads_the_plan_back(vault: Path, cache_dir: Path,
