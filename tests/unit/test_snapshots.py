@@ -127,6 +127,14 @@ def test_a_stored_contact_is_the_contact_and_decodes_its_interactions_once() -> 
     assert dataclasses.replace(back, city="Köln") == dataclasses.replace(made, city="Köln")
     assert pickle.loads(pickle.dumps(back)) == made
     assert repr(back).endswith(repr(made)[len("Contact"):])
+    from vaultnetz.snapshot import has_interactions
+
+    nobody = Contact("People/B.md", "B")
+    stored = decode_snapshot(encode_snapshot(((made, nobody), (), 2, (), ()), [], [], "s"))
+    assert stored is not None
+    assert [has_interactions(c) for c in stored[0][0]] == [True, False]  # still undecoded
+    assert all(type(_INTERACTIONS.__get__(c)) is bytes for c in stored[0][0])
+    assert [has_interactions(c) for c in (made, nobody)] == [True, False]
     with pytest.raises(dataclasses.FrozenInstanceError):
         back.interactions = ()  # type: ignore[misc]
 
