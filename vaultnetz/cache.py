@@ -18,7 +18,7 @@ import marshal
 import os
 import sqlite3
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -316,6 +316,30 @@ class Cache:
             with contextlib.suppress(sqlite3.Error):
                 self.db.execute("ROLLBACK")
             self.db = None
+
+    def update_snapshot(self, key: str, still: Callable[[bytes], bool],
+                        parts: dict[int, bytes]) -> bool:
+        """Replace some ``parts`` (by number) of the snapshot under ``key``, and drop its
+        plan, if its first part is ``still`` the one this run read (another run may have
+        stored another since). False when nothing was changed: store it whole instead."""
+        if self.db is None:
+            return False
+        try:
+            self.db.execute("BEGIN IMMEDIATE")
+            head = self.db.execute("SELECT data FROM snapshots WHERE key = ? AND part = 0",
+                                   (key,)).fetchone()
+            ok = head is not None and still(bytes(head[0])) and all(
+                self.db.execute("UPDATE snapshots SET data = ? WHERE key = ? AND part = ?",
+                                (data, key, number)).rowcount == 1
+                for number, data in parts.items())
+            if ok:
+                self.db.execute("DELETE FROM snapshots WHERE key = ? AND part = -1", (key,))
+            self.db.execute("COMMIT" if ok else "ROLLBACK")
+            return ok
+        except Exception:  # a database error, or a first part that is no snapshot's
+            with contextlib.suppress(sqlite3.Error):
+                self.db.execute("ROLLBACK")
+            return False
 
     def plan(self, key: str) -> bytes | None:
         """The plan stored with the snapshot under ``key`` (``store_plan``)."""

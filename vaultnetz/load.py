@@ -18,7 +18,14 @@ from .index import NoteIndex, Progress, ReadSizes, Walked, open_cache
 from .model import Problem
 from .notes import FileStat, Note
 from .patch import DATED, MAX_PATCHED, NEW, PLAIN, REBUILD, patch, reaches
-from .snapshot import Opened, encode_snapshot, open_snapshot
+from .snapshot import (
+    Opened,
+    built_of,
+    encode_changes,
+    encode_snapshot,
+    open_snapshot,
+    snapshot_state,
+)
 
 
 class OneShotIndex(NoteIndex):
@@ -128,8 +135,7 @@ class OneShotIndex(NoteIndex):
         if self.cache is None:
             return
         self.cache.store_snapshot(self._snapshot_key(), encode_snapshot(
-            (vault.contacts, vault.problems, vault.note_count, vault.broken_contacts,
-             vault.trips), stats, walk_problems, state))
+            built_of(vault), stats, walk_problems, state))
 
     def _from_snapshot(self, opened: Opened, scanned: list[Walked]
                        ) -> tuple[Vault, str | None] | None:
@@ -184,18 +190,26 @@ class OneShotIndex(NoteIndex):
         patched = patch(vault, notes, removed, self.config, self._may_be_plain)
         if patched is None:
             return None
+        earlier_contacts = vault.contacts
         vault = replace(patched[0], patched_from=None if earlier is None else (
-            vault.contacts, state, earlier))
+            earlier_contacts, state, earlier))
         now = patched[1]
         limit = self.cache.session_ns - RACY_NS
         if any(st.st_mtime_ns >= limit for _, st, _ in changed) or any(
                 note.problems and unread(note) for note, _ in notes):
             return vault, None  # too recent to vouch for: no stored feed, no new snapshot
         entries = [(rel, st.st_size, st.st_mtime_ns) for rel, st, _ in scanned if st is not None]
-        state = state_digest(entries, walk_problems)
-        self._store_snapshot(vault, [
-            (rel, size, mtime_ns, now[rel] if rel in now else stats[rel][2])
-            for rel, size, mtime_ns in entries], walk_problems, state)
+        before, state = state, state_digest(entries, walk_problems)
+        notes_now = [(rel, size, mtime_ns, now[rel] if rel in now else stats[rel][2])
+                     for rel, size, mtime_ns in entries]
+        # Only the parts that changed are written, when the snapshot read is still there
+        # (a patch keeps every contact in its place: the others are the same objects).
+        renewed = [i for i, (a, b) in enumerate(zip(earlier_contacts, vault.contacts,
+                                                    strict=True)) if a is not b]
+        if not self.cache.update_snapshot(
+                self._snapshot_key(), lambda head: snapshot_state(head) == before,
+                encode_changes(built_of(vault), notes_now, walk_problems, state, renewed)):
+            self._store_snapshot(vault, notes_now, walk_problems, state)
         return vault, state
 
     def _snapshot_key(self) -> str:

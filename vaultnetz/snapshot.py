@@ -48,17 +48,49 @@ Opened = tuple[dict[str, tuple[int, int, int]], list[Problem], str, Callable[[],
 def encode_snapshot(built: Built, stats: list[tuple[str, int, int, int]],
                     walk_problems: list[Problem], state: str) -> Iterator[bytes]:
     """A snapshot in marshal's format, in parts: read back much faster than built."""
+    yield _head(built, walk_problems, state)
+    yield marshal.dumps(stats)
+    for start in range(0, len(built[0]), _PART):
+        yield _contact_part(built[0], start)
+
+
+def encode_changes(built: Built, stats: list[tuple[str, int, int, int]],
+                   walk_problems: list[Problem], state: str, changed: Iterable[int]
+                   ) -> dict[int, bytes]:
+    """The parts of ``encode_snapshot`` (by their number) that differ from those of the
+    snapshot ``built`` was patched from, when only the contacts at the places ``changed``
+    are other contacts: the head, the notes' stats and the parts holding those contacts."""
+    parts = {0: _head(built, walk_problems, state), 1: marshal.dumps(stats)}
+    for start in sorted({i - i % _PART for i in changed}):
+        parts[2 + start // _PART] = _contact_part(built[0], start)
+    return parts
+
+
+def built_of(vault: Vault) -> Built:
+    """What of ``vault`` a snapshot keeps."""
+    return (vault.contacts, vault.problems, vault.note_count, vault.broken_contacts,
+            vault.trips)
+
+
+def snapshot_state(head: bytes) -> str:
+    """The state of the notes a snapshot was built from, from its first part."""
+    state: str = marshal.loads(head)[5]
+    return state
+
+
+def _head(built: Built, walk_problems: list[Problem], state: str) -> bytes:
     contacts, problems, count, broken, trips = built
-    yield marshal.dumps((
+    return marshal.dumps((
         [(p.path, p.line, p.severity, p.code, p.message, p.hint) for p in problems],
         count, broken,
         [(t.path, t.city, t.start.toordinal(), t.end.toordinal()) for t in trips],
         len(contacts), state,
         [(p.path, p.line, p.severity, p.code, p.message, p.hint) for p in walk_problems],
     ))
-    yield marshal.dumps(stats)
-    for start in range(0, len(contacts), _PART):
-        yield marshal.dumps([
+
+
+def _contact_part(contacts: tuple[Contact, ...], start: int) -> bytes:
+    return marshal.dumps([
             (c.path, c.name, c.aliases, (c.cadence.amount, c.cadence.unit, c.cadence.text),
              c.cadence_source, _ordinal(c.last_contact_field), _ordinal(c.snooze_until),
              c.status, c.priority,

@@ -336,6 +336,56 @@ def test_a_patched_vault_schedules_only_its_changed_contact_again(
     assert made == schedule(fresh.contacts, TODAY, fresh.config)
 
 
+def test_a_snapshots_parts_are_replaced_only_while_it_is_the_one_read(tmp_path: Path) -> None:
+    from vaultnetz.cache import Cache
+
+    cache = Cache(tmp_path / "c.sqlite", "f")
+    cache.store_snapshot("k", [b"head", b"stats", b"p0", b"p1"])
+    cache.store_plan("k", b"plan")
+    assert not cache.update_snapshot("k", lambda head: head == b"another", {0: b"h2"})
+    assert not cache.update_snapshot("k", lambda head: True, {0: b"h2", 7: b"none"})
+    assert list(cache.snapshot("k")) == [b"head", b"stats", b"p0", b"p1"]  # untouched
+    assert cache.plan("k") == b"plan"
+    assert cache.update_snapshot("k", lambda head: head == b"head",
+                                 {0: b"h2", 1: b"s2", 3: b"q1"})
+    assert list(cache.snapshot("k")) == [b"h2", b"s2", b"p0", b"q1"]
+    assert cache.plan("k") is None  # the plan was the old snapshot's
+    assert not cache.update_snapshot("other", lambda head: True, {0: b"x"})
+    cache.close()
+
+
+@pytest.mark.parametrize("still_there", [True, False])
+def test_a_patch_rewrites_only_the_parts_it_changed(vault: Path, cache_dir: Path,
+                                                    monkeypatch: pytest.MonkeyPatch,
+                                                    still_there: bool) -> None:
+    """After one edited contact, only the snapshot's head, stats and that contact's part
+    are written — unless another run stored another snapshot since: then all of it."""
+    import vaultnetz.load as load_module
+    from vaultnetz.cache import Cache
+
+    for _ in range(2):
+        read(vault, cache_dir)
+    if not still_there:
+        monkeypatch.setattr(load_module, "snapshot_state", lambda head: "another run's")
+    whole: list[bool] = []
+    real = Cache.store_snapshot
+
+    def counted(self: Cache, key: str, parts: object) -> None:
+        whole.append(True)
+        real(self, key, parts)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Cache, "store_snapshot", counted)
+    anna = vault / "People" / "Anna Berger.md"
+    anna.write_text(anna.read_text(encoding="utf-8") + "\n- 2026-11-20 Coffee\n",
+                    encoding="utf-8")
+    os.utime(anna, (FIXED_MTIME + 10, FIXED_MTIME + 10))
+    patched, index = read(vault, cache_dir)
+    assert index.from_snapshot and whole == ([] if still_there else [True])
+    again, index = read(vault, cache_dir)  # from the snapshot as written
+    assert index.from_snapshot and index.parsed == 0
+    assert parts(again) == parts(patched) == parts(load_vault(vault))
+
+
 def test_every_command_of_a_day_reads_the_plan_back(vault: Path, cache_dir: Path,
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     """The schedule is worked out once a day for a vault as it is: `ics` stores it with
