@@ -107,6 +107,7 @@ def fold(text: str) -> str:
 
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")
 _ASCII_MARKS = frozenset(chr(c) for c in range(0x21, 0x7f))  # printable, not the space
+_LINK_KEY_DROPS = frozenset(".md\\")  # what link_key may take out of a name
 
 
 def folds(text: str) -> set[str]:
@@ -189,16 +190,20 @@ def find_contact(vault: Vault, query: str) -> Contact:
     wanted_chars = [frozenset(w) for w in wanted]
     any_wanted = frozenset().union(*wanted_chars)
 
-    def may_fold_to_wanted(name: str) -> bool:
-        # Folding keeps every ASCII letter, digit and mark of a name (it only drops accents
-        # and spaces and writes letters out): a name with one that no wanted form has
-        # cannot fold to it. Most names are ruled out so, without being folded.
-        marks = _ASCII_MARKS.intersection(name.casefold())
-        return marks <= any_wanted and any(marks <= chars for chars in wanted_chars)
+    key_chars = frozenset(key) | _LINK_KEY_DROPS
 
     def named(c: Contact) -> bool:
-        return link_key(c.name) == key or (may_fold_to_wanted(c.name)
-                                          and bool(folds(c.name) & wanted))
+        # Folding keeps every ASCII letter, digit and mark of a name (it only drops accents
+        # and spaces and writes letters out), and so does link_key for a name in NFC (it
+        # drops only a ".md" and turns "\\" into "/"): a name with one that the key or a
+        # wanted form lacks cannot match it. Most names are ruled out so, unfolded.
+        name = c.name
+        marks = _ASCII_MARKS.intersection(name.casefold())
+        if (marks <= key_chars or not unicodedata.is_normalized("NFC", name)) and (
+                link_key(name) == key):
+            return True
+        return (marks <= any_wanted and any(marks <= chars for chars in wanted_chars)
+                and bool(folds(name) & wanted))
 
     def aliased(c: Contact) -> bool:
         stem = link_key(c.path.rsplit("/", 1)[-1])
