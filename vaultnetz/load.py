@@ -17,8 +17,9 @@ from .errors import VaultnetzError
 from .index import NoteIndex, Progress, ReadSizes, Walked, open_cache
 from .model import Problem
 from .notes import FileStat, Note
-from .patch import DATED, MAX_PATCHED, NEW, PLAIN, REBUILD, patch, reaches
+from .patch import DATED, MAX_PATCHED, NEW, PLAIN, REBUILD, mention_sources, patch, reaches
 from .snapshot import (
+    NoteRow,
     Opened,
     built_of,
     encode_changes,
@@ -87,9 +88,10 @@ class OneShotIndex(NoteIndex):
         if state is not None:
             reach = reaches(vault, ((path, nobody) for path, _, _, nobody in notes),
                             self._may_be_plain)
-            self._store_snapshot(vault, [(path, size, mtime_ns, reach[path])
-                                         for path, size, mtime_ns, _ in notes],
-                                 self._walk_problems, state)
+            sources = mention_sources(vault.contacts)
+            self._store_snapshot(vault, [
+                (path, size, mtime_ns, reach[path], tuple(sorted(sources.get(path, ()))))
+                for path, size, mtime_ns, _ in notes], self._walk_problems, state)
         return vault, state
 
     def _build_as_read(self, scanned: list[Walked], progress: Progress | None
@@ -128,7 +130,7 @@ class OneShotIndex(NoteIndex):
                                   self._walk_problems)
         return vault, notes, state
 
-    def _store_snapshot(self, vault: Vault, stats: list[tuple[str, int, int, int]],
+    def _store_snapshot(self, vault: Vault, stats: list[NoteRow],
                         walk_problems: list[Problem], state: str) -> None:
         """Keep ``vault`` with each note's (path, size, mtime, what a change to it can
         touch: REBUILD, CONTACT, PLAIN or DATED)."""
@@ -187,7 +189,11 @@ class OneShotIndex(NoteIndex):
             notes.append((note, reach))
         self.cache.store_notes(self._to_store)
         self._to_store = []
-        patched = patch(vault, notes, removed, self.config, self._may_be_plain)
+        # Whom the changed and removed notes mentioned, as stored: no contact's interactions
+        # need be looked through (nor decoded) to find their mentions.
+        sources = {rel: set(stats[rel][3]) for rel in chain(
+            (rel for rel, _, _ in changed), removed) if rel in stats and stats[rel][3]}
+        patched = patch(vault, notes, removed, self.config, self._may_be_plain, sources)
         if patched is None:
             return None
         earlier_contacts = vault.contacts
@@ -200,8 +206,10 @@ class OneShotIndex(NoteIndex):
             return vault, None  # too recent to vouch for: no stored feed, no new snapshot
         entries = [(rel, st.st_size, st.st_mtime_ns) for rel, st, _ in scanned if st is not None]
         before, state = state, state_digest(entries, walk_problems)
-        notes_now = [(rel, size, mtime_ns, now[rel] if rel in now else stats[rel][2])
-                     for rel, size, mtime_ns in entries]
+        notes_now = [
+            (rel, size, mtime_ns, now[rel], tuple(sorted(sources.get(rel, ()))))
+            if rel in now else (rel, size, mtime_ns, stats[rel][2], stats[rel][3])
+            for rel, size, mtime_ns in entries]
         # Only the parts that changed are written, when the snapshot read is still there
         # (a patch keeps every contact in its place: the others are the same objects).
         renewed = [i for i, (a, b) in enumerate(zip(earlier_contacts, vault.contacts,

@@ -62,14 +62,15 @@ def mention_sources(contacts: Iterable[Contact]) -> dict[str, set[str]]:
 
 
 def patch(vault: Vault, changed: list[tuple[Note, int]], removed: list[str], config: Config,
-          may_be_plain: Callable[[str], bool],
-          sources: dict[str, set[str]] | None = None) -> tuple[Vault, dict[str, int]] | None:
+          may_be_plain: Callable[[str], bool], sources: dict[str, set[str]]
+          ) -> tuple[Vault, dict[str, int]] | None:
     """``vault`` with the ``changed`` notes (each with its reach before: CONTACT, PLAIN,
     DATED or NEW) as they are now and the ``removed`` ones gone, and the reach of each
     changed note now; None when a change reaches further (build afresh).
 
-    ``sources`` (from ``mention_sources``) saves a look at every interaction of the
-    vault; it is brought up to date when the vault is patched.
+    ``sources``: the paths of the contacts each note mentions (``mention_sources``; at
+    least for the changed and removed notes), so that no contact's interactions are looked
+    through. It is brought up to date for them when the vault is patched.
     """
     contacts = vault.contacts
     where = {c.path: i for i, c in enumerate(contacts)}
@@ -104,13 +105,7 @@ def patch(vault: Vault, changed: list[tuple[Note, int]], removed: list[str], con
         now[rel] = PLAIN if day is None else DATED
     # Each contact's mentions: those from unchanged notes, and the changed notes' anew,
     # in the order of the notes' paths (as a full build makes them).
-    if sources is not None:
-        mentioned = {path for source in touched for path in sources.get(source, ())}
-    else:  # only a dated note that linked someone (DATED) can have mentioned anyone
-        linking = {note.path for note, reach in changed if reach == DATED} | set(removed)
-        mentioned = {c.path for c in contacts if any(
-            i.source == "mention" and i.path in linking for i in c.interactions)
-        } if linking else set()
+    mentioned = {path for source in touched for path in sources.get(source, ())}
     affected = set(bases) | {path for path, _ in mentions} | mentioned
     new_mentions: dict[str, list[Interaction]] = {}
     for path, interaction in mentions:
@@ -127,10 +122,9 @@ def patch(vault: Vault, changed: list[tuple[Note, int]], removed: list[str], con
         out[where[path]] = replace(base if base is not None else old,
                                    interactions=own + tuple(all_mentions))
     kept.sort(key=lambda p: (p.path, p.line or 0, p.code))
-    if sources is not None:
-        for source in touched:
-            sources.pop(source, None)
-        for path, interaction in mentions:
-            sources.setdefault(interaction.path, set()).add(path)
+    for source in touched:
+        sources.pop(source, None)
+    for path, interaction in mentions:
+        sources.setdefault(interaction.path, set()).add(path)
     count = vault.note_count + sum(1 for _, reach in changed if reach == NEW) - len(removed)
     return replace(vault, contacts=tuple(out), problems=tuple(kept), note_count=count), now

@@ -38,14 +38,19 @@ def _ordinal(day: date | None) -> int | None:
 _PART = 2000  # contacts per stored part: a large vault's snapshot is never all in memory
 
 
-# A snapshot: the built vault, each note's (size, mtime, what a change to it can touch)
-# by path, the walk's problems and the digest of the notes' state.
-Snapshot = tuple[Built, dict[str, tuple[int, int, int]], list[Problem], str]
+# Each note's (size, mtime, what a change to it can touch, the paths of the contacts it
+# mentions) by its path.
+NoteStats = dict[str, tuple[int, int, int, tuple[str, ...]]]
+# A snapshot: the built vault, its notes' stats, the walk's problems and the digest of the
+# notes' state.
+Snapshot = tuple[Built, NoteStats, list[Problem], str]
 # The same, opened: the vault is decoded by the function, only when it is wanted.
-Opened = tuple[dict[str, tuple[int, int, int]], list[Problem], str, Callable[[], Built | None]]
+Opened = tuple[NoteStats, list[Problem], str, Callable[[], Built | None]]
+# A note's stats as stored: (path, size, mtime, reach, the contacts it mentions).
+NoteRow = tuple[str, int, int, int, tuple[str, ...]]
 
 
-def encode_snapshot(built: Built, stats: list[tuple[str, int, int, int]],
+def encode_snapshot(built: Built, stats: list[NoteRow],
                     walk_problems: list[Problem], state: str) -> Iterator[bytes]:
     """A snapshot in marshal's format, in parts: read back much faster than built."""
     yield _head(built, walk_problems, state)
@@ -54,7 +59,7 @@ def encode_snapshot(built: Built, stats: list[tuple[str, int, int, int]],
         yield _contact_part(built[0], start)
 
 
-def encode_changes(built: Built, stats: list[tuple[str, int, int, int]],
+def encode_changes(built: Built, stats: list[NoteRow],
                    walk_problems: list[Problem], state: str, changed: Iterable[int]
                    ) -> dict[int, bytes]:
     """The parts of ``encode_snapshot`` (by their number) that differ from those of the
@@ -193,7 +198,8 @@ def open_snapshot(parts: Iterable[bytes]) -> Opened | None:
         return (tuple(out), tuple(Problem(*p) for p in problems), count, tuple(broken),
                 tuple(Trip(p, c, day(s), day(e)) for p, c, s, e in trips))
 
-    return ({path: (size, mtime_ns, reach) for path, size, mtime_ns, reach in marshal.loads(stats)},
+    return ({path: (size, mtime_ns, reach, mentions)
+             for path, size, mtime_ns, reach, mentions in marshal.loads(stats)},
             [Problem(*p) for p in walk_problems], state, built)
 
 

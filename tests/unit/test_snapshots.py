@@ -95,10 +95,12 @@ def test_a_built_vault_round_trips(vault: Path) -> None:
     assert any(c.birthday and c.birthday.year for c in built.contacts)
     assert any(c.snooze_until for c in built.contacts)
     assert any(i.source == "mention" for c in built.contacts for i in c.interactions)
-    stats = [("People/A.md", 12, 34, True), ("Daily/2026-01-01.md", 5, 6, False)]
+    stats = [("People/A.md", 12, 34, 1, ()),
+             ("Daily/2026-01-01.md", 5, 6, 3, ("People/A.md", "People/B.md"))]
     walk = [Problem("x.md", None, "warning", "symlink-outside", "m", "h")]
     decoded = decode_snapshot(encode_snapshot(parts(built), stats, walk, "state"))  # type: ignore[arg-type]
-    assert decoded == (parts(built), {p: (s, m, f) for p, s, m, f in stats}, walk, "state")
+    assert decoded == (parts(built), {p: (s, m, f, w) for p, s, m, f, w in stats}, walk,
+                       "state")
 
 
 def test_a_stored_contact_is_the_contact_and_decodes_its_interactions_once() -> None:
@@ -352,6 +354,27 @@ def test_a_snapshots_parts_are_replaced_only_while_it_is_the_one_read(tmp_path: 
     assert cache.plan("k") is None  # the plan was the old snapshot's
     assert not cache.update_snapshot("other", lambda head: True, {0: b"x"})
     cache.close()
+
+
+def test_a_daily_notes_patch_decodes_only_the_contacts_it_mentions(vault: Path,
+                                                                    cache_dir: Path) -> None:
+    """The snapshot says whom each note mentions: a patched daily note does not look
+    through (nor decode) every contact's interactions to find its mentions."""
+    from vaultnetz.snapshot import _INTERACTIONS, StoredContact
+
+    for _ in range(2):
+        read(vault, cache_dir)
+    daily = sorted((vault / "Daily").glob("*.md"))[-1]
+    daily.write_text(daily.read_text(encoding="utf-8") + "\nLunch with [[Jonas Weber]].\n",
+                     encoding="utf-8")
+    os.utime(daily, (FIXED_MTIME + 10, FIXED_MTIME + 10))
+    patched, index = read(vault, cache_dir)
+    decoded = [c.path for c in patched.contacts
+               if type(c) is StoredContact and type(_INTERACTIONS.__get__(c)) is not bytes]
+    assert index.from_snapshot and len(decoded) <= 3 < len(patched.contacts), decoded
+    assert parts(patched) == parts(load_vault(vault))  # (decodes them all)
+    again, index = read(vault, cache_dir)  # and the stored whom-mentions-whom is right
+    assert index.from_snapshot and parts(again) == parts(load_vault(vault))
 
 
 @pytest.mark.parametrize("still_there", [True, False])
