@@ -3,8 +3,8 @@
 One set of rules for the one-shot commands (patching the snapshot of the last build) and
 for the watcher (patching the vault it keeps): a change that reaches no further than its
 own contact, its own problems and the mentions it makes is patched in; anything else —
-a name or an alias, a new or removed contact, a contact note that links, a trip, errors in
-a contact — is built afresh. Pure: no file access.
+a name or an alias, a new or removed contact, a contact note whose links are mentions (it
+has a date), a trip, errors in a contact — is built afresh. Pure: no file access.
 """
 
 from __future__ import annotations
