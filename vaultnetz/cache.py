@@ -28,7 +28,8 @@ from .model import Interaction, InteractionKind, Problem
 from .notes import Link, Note, iso_day
 from .version import __version__
 
-SCHEMA = 4  # 2: notes in marshal's format; 3: snapshots of built vaults; 4: no events
+SCHEMA = 5  # 2: notes in marshal's format; 3: snapshots of built vaults; 4: no events;
+# 5: snapshots keep the targets of dated notes' links
 _RESULTS_KEPT = 4  # feeds for a few --tag/--horizon variants (each can be megabytes)
 _SNAPSHOTS_KEPT = 2  # built vaults (tens of megabytes for a large vault)
 RACY_NS = 2_000_000_000  # mtime granularity we do not trust (FAT has 2 s)

@@ -13,6 +13,7 @@ from bisect import bisect_left, insort
 from collections.abc import Callable, Iterable, MutableMapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from itertools import chain
 from operator import itemgetter
 from pathlib import Path
 from urllib.parse import quote
@@ -276,19 +277,22 @@ class BirthdayMemo:
     def events(self, vault: Vault, plan: Schedule) -> list[_Event]:
         contacts = vault.contacts
         made_for = (plan.today, vault.config, vault.name)
-        changed = changed_contacts(self.contacts, contacts) if made_for == self.made_for \
+        found = changed_contacts(self.contacts, contacts) if made_for == self.made_for \
             else None
-        if changed is None:
+        if found is None:
             self.by_path = {c.path: _birthday(c, vault.name, vault.config)
                             for c in _birthday_contacts(contacts, plan, None)}
             self.ordered = sorted(self.by_path.values(), key=itemgetter(0, 1))
         else:
             ordered = list(self.ordered)
-            for i in changed:
-                contact = contacts[i]
-                old = self.by_path.pop(contact.path, None)
+            changed, gone, _ = found
+            for path in chain((self.contacts[i].path for i in gone),
+                              (contacts[i].path for i in changed)):
+                old = self.by_path.pop(path, None)
                 if old is not None:
                     del ordered[bisect_left(ordered, old[:2], key=itemgetter(0, 1))]
+            for i in changed:
+                contact = contacts[i]
                 if contact.birthday is not None and gets_birthday(
                         contact, plan.standings.get(contact.path)):
                     new = self.by_path[contact.path] = _birthday(contact, vault.name,

@@ -31,7 +31,19 @@ from .notes import (
     read_note,
     walk_notes,
 )
-from .patch import DATED, MAX_PATCHED, NEW, PLAIN, REBUILD, mention_sources, patch, reaches
+from .patch import (
+    CONTACT,
+    DATED,
+    MAX_LINKED,
+    MAX_PATCHED,
+    NEW,
+    PLAIN,
+    REBUILD,
+    links_any,
+    mention_sources,
+    patch,
+    reaches,
+)
 from .skips import skip_rules, skipped_by
 from .trips import in_trip_folder
 
@@ -511,15 +523,27 @@ class NoteIndex:
             if note is None:
                 if reach == NEW:
                     continue  # added and removed again since
-                if reach not in (PLAIN, DATED):
-                    return None  # a contact gone: others' links may now reach another
+                if reach not in (CONTACT, PLAIN, DATED):
+                    return None
                 removed.append(rel)
-            elif reach == REBUILD or (reach == NEW and not self._may_be_plain(rel)):
+            elif reach == REBUILD:
                 return None
             else:
                 changed.append((note, reach))
+
+        def linking(words: set[str]) -> list[Note] | None:
+            """The unchanged notes whose links may resolve otherwise (``patch.Linking``)."""
+            found: list[Note] = []
+            for path, note in self._notes.items():
+                if note.links and path not in self._dirty and links_any(
+                        (link.target for link in note.links), words):
+                    if self._reach.get(path) == REBUILD or len(found) == MAX_LINKED:
+                        return None
+                    found.append(note)
+            return found
+
         patched = patch(self._built, changed, removed, self.config, self._may_be_plain,
-                        self._sources)
+                        self._sources, linking)
         if patched is None:
             return None
         for rel in removed:

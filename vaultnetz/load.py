@@ -12,12 +12,25 @@ from pathlib import Path
 
 from .cache import RACY_NS
 from .config import Config, load_config
-from .contacts import Vault, build_vault, mention_day
+from .contacts import Vault, build_vault
 from .errors import VaultnetzError
 from .index import NoteIndex, Progress, ReadSizes, Walked, open_cache
 from .model import Problem
 from .notes import FileStat, Note
-from .patch import DATED, MAX_PATCHED, NEW, PLAIN, REBUILD, mention_sources, patch, reaches
+from .patch import (
+    CONTACT,
+    DATED,
+    MAX_LINKED,
+    MAX_PATCHED,
+    NEW,
+    PLAIN,
+    REBUILD,
+    link_targets,
+    links_any,
+    mention_sources,
+    patch,
+    reaches,
+)
 from .snapshot import (
     NoteRow,
     Opened,
@@ -86,27 +99,28 @@ class OneShotIndex(NoteIndex):
                 return found
         vault, notes, state = self._build_as_read(scanned, progress)
         if state is not None:
-            reach = reaches(vault, ((path, nobody) for path, _, _, nobody in notes),
+            reach = reaches(vault, ((path, not targets) for path, _, _, targets in notes),
                             self._may_be_plain)
             sources = mention_sources(vault.contacts)
             self._store_snapshot(vault, [
-                (path, size, mtime_ns, reach[path], tuple(sorted(sources.get(path, ()))))
-                for path, size, mtime_ns, _ in notes], self._walk_problems, state)
+                (path, size, mtime_ns, reach[path], tuple(sorted(sources.get(path, ()))),
+                 targets) for path, size, mtime_ns, targets in notes],
+                self._walk_problems, state)
         return vault, state
 
     def _build_as_read(self, scanned: list[Walked], progress: Progress | None
-                       ) -> tuple[Vault, list[tuple[str, int, int, bool]], str | None]:
+                       ) -> tuple[Vault, list[tuple[str, int, int, tuple[str, ...]]], str | None]:
         """A one-shot run's build: each note goes into the build as it is read or decoded
         and is forgotten (the index is empty afterwards), so that a large vault's notes and
         contacts are never all in memory together.
 
-        Returns the vault, each note's (path, size, mtime, whether it mentions nobody) and
-        the notes' state: None when a note is too recent to be trusted by its mtime or could
+        Returns the vault, each note's (path, size, mtime, ``link_targets``) and the notes'
+        state: None when a note is too recent to be trusted by its mtime or could
         not be read.
         """
         reads = self._reads(scanned, set())
         self._walk_problems = reads.walk_problems
-        notes: list[tuple[str, int, int, bool]] = []
+        notes: list[tuple[str, int, int, tuple[str, ...]]] = []
         limit = self.cache.session_ns - RACY_NS if self.cache is not None else None
         vouched = limit is not None
 
@@ -116,7 +130,7 @@ class OneShotIndex(NoteIndex):
             for note in chain(kept.values(), (note for _, note in self._read_fresh(
                     reads, progress))):
                 notes.append((note.path, note.size, note.mtime_ns,
-                              mention_day(note, self.config) is None))
+                              link_targets(note, self.config)))
                 if limit is None or note.mtime_ns >= limit or (note.problems
                                                                and unread(note)):
                     vouched = False
@@ -132,8 +146,7 @@ class OneShotIndex(NoteIndex):
 
     def _store_snapshot(self, vault: Vault, stats: list[NoteRow],
                         walk_problems: list[Problem], state: str) -> None:
-        """Keep ``vault`` with each note's (path, size, mtime, what a change to it can
-        touch: REBUILD, CONTACT, PLAIN or DATED)."""
+        """Keep ``vault`` with each note's stats (``NoteRow``)."""
         if self.cache is None:
             return
         self.cache.store_snapshot(self._snapshot_key(), encode_snapshot(
@@ -153,8 +166,6 @@ class OneShotIndex(NoteIndex):
                 continue
             known = stats.get(rel)
             if known is None:
-                if not self._may_be_plain(rel):
-                    return None  # a new contact or trip
                 changed.append((rel, st, NEW))
             else:
                 seen += 1
@@ -170,8 +181,8 @@ class OneShotIndex(NoteIndex):
             present = {rel for rel, st, _ in scanned if st is not None}
             removed = [rel for rel in stats if rel not in present]
             if len(removed) + len(changed) > MAX_PATCHED \
-                    or any(stats[rel][2] not in (PLAIN, DATED) for rel in removed):
-                return None  # a contact gone: others' links may now reach another
+                    or any(stats[rel][2] not in (CONTACT, PLAIN, DATED) for rel in removed):
+                return None
         built = None
         with contextlib.suppress(Exception):  # damaged: built afresh
             built = decode()
@@ -183,17 +194,38 @@ class OneShotIndex(NoteIndex):
         assert self.cache is not None
         earlier = self.cache.plan(self._snapshot_key())  # before a new snapshot drops it
         notes = []
+        read: dict[str, Note] = {}  # every note read for the patch
         for rel, st, reach in changed:
             note = self._read(rel, st)
             assert note is not None  # without a known digest, always a note
+            read[rel] = note
             notes.append((note, reach))
-        self.cache.store_notes(self._to_store)
-        self._to_store = []
+
+        def linking(words: set[str]) -> list[Note] | None:
+            """The unchanged notes whose links may resolve otherwise (``patch.Linking``),
+            read again, with whom they mentioned (as stored) among the ``sources``."""
+            found: list[Note] = []
+            for rel, (size, mtime_ns, reach, mentions, targets) in stats.items():
+                if targets and rel not in read and rel not in gone and links_any(targets, words):
+                    if reach == REBUILD or len(found) == MAX_LINKED:
+                        return None
+                    note = self._read(rel, FileStat(size, mtime_ns))
+                    assert note is not None  # without a known digest, always a note
+                    read[rel] = note
+                    found.append(note)
+                    if mentions:
+                        sources[rel] = set(mentions)
+            return found
+
+        gone = set(removed)
         # Whom the changed and removed notes mentioned, as stored: no contact's interactions
         # need be looked through (nor decoded) to find their mentions.
         sources = {rel: set(stats[rel][3]) for rel in chain(
             (rel for rel, _, _ in changed), removed) if rel in stats and stats[rel][3]}
-        patched = patch(vault, notes, removed, self.config, self._may_be_plain, sources)
+        patched = patch(vault, notes, removed, self.config, self._may_be_plain, sources,
+                        linking)
+        self.cache.store_notes(self._to_store)
+        self._to_store = []
         if patched is None:
             return None
         earlier_contacts = vault.contacts
@@ -202,16 +234,20 @@ class OneShotIndex(NoteIndex):
         now = patched[1]
         limit = self.cache.session_ns - RACY_NS
         if any(st.st_mtime_ns >= limit for _, st, _ in changed) or any(
-                note.problems and unread(note) for note, _ in notes):
+                note.problems and unread(note) for note in read.values()):
             return vault, None  # too recent to vouch for: no stored feed, no new snapshot
         entries = [(rel, st.st_size, st.st_mtime_ns) for rel, st, _ in scanned if st is not None]
         before, state = state, state_digest(entries, walk_problems)
         notes_now = [
-            (rel, size, mtime_ns, now[rel], tuple(sorted(sources.get(rel, ()))))
-            if rel in now else (rel, size, mtime_ns, stats[rel][2], stats[rel][3])
+            (rel, size, mtime_ns, now[rel], tuple(sorted(sources.get(rel, ()))),
+             link_targets(read[rel], self.config))
+            if rel in now else (rel, size, mtime_ns, *stats[rel][2:])
             for rel, size, mtime_ns in entries]
         # Only the parts that changed are written, when the snapshot read is still there
-        # (a patch keeps every contact in its place: the others are the same objects).
+        # and every contact kept its place (the unchanged ones are the same objects).
+        if len(earlier_contacts) != len(vault.contacts):
+            self._store_snapshot(vault, notes_now, walk_problems, state)
+            return vault, state
         renewed = [i for i, (a, b) in enumerate(zip(earlier_contacts, vault.contacts,
                                                     strict=True)) if a is not b]
         if not self.cache.update_snapshot(

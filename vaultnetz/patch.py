@@ -2,27 +2,33 @@
 
 One set of rules for the one-shot commands (patching the snapshot of the last build) and
 for the watcher (patching the vault it keeps): a change that reaches no further than its
-own contact, its own problems and the mentions it makes is patched in; anything else —
-a name or an alias, a new or removed contact, a contact note whose links are mentions (it
-has a date), a trip, errors in a contact — is built afresh. Pure: no file access.
+own contact, its own problems and the mentions it makes is patched in. So is a contact
+added, removed or given another name: the dated notes whose links may resolve otherwise
+now (``linking``) are read again with it. Anything else — a contact note whose links are
+mentions (it has a date), a trip, a broken contact, too many notes at once — is built
+afresh. Pure: no file access.
 """
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import replace
+from datetime import date
+from operator import attrgetter
 
 from .config import Config
 from .contacts import (
     ContactLookup,
     Vault,
     contact_from_note,
+    duplicate_problems,
     is_contact_note,
     mention_day,
     mentions_in,
 )
 from .model import Contact, Interaction
-from .notes import Note
+from .notes import Note, link_key
 
 # What a change to a note can touch: anything (build afresh); only its own contact (a
 # contact note that mentions nobody: its links, if any, are no mentions without a date);
@@ -32,6 +38,7 @@ from .notes import Note
 REBUILD, CONTACT, PLAIN, DATED = 0, 1, 2, 3
 NEW = -1  # a note the last build did not have
 MAX_PATCHED = 50  # more changed notes than this: build afresh
+MAX_LINKED = 1000  # more notes whose links may resolve otherwise after a rename: the same
 
 
 def reaches(vault: Vault, notes: Iterable[tuple[str, bool]],
@@ -51,6 +58,14 @@ def reaches(vault: Vault, notes: Iterable[tuple[str, bool]],
     return {path: reach(path, mentions_nobody) for path, mentions_nobody in notes}
 
 
+def link_targets(note: Note, config: Config) -> tuple[str, ...]:
+    """The targets of a note's links, once each, when they are mentions (``mention_day``);
+    none when the note mentions nobody."""
+    if mention_day(note, config) is None:
+        return ()
+    return tuple(dict.fromkeys(link.target for link in note.links))
+
+
 def mention_sources(contacts: Iterable[Contact]) -> dict[str, set[str]]:
     """Note path → the paths of the contacts it mentions."""
     sources: dict[str, set[str]] = {}
@@ -61,70 +76,149 @@ def mention_sources(contacts: Iterable[Contact]) -> dict[str, set[str]]:
     return sources
 
 
+def name_keys(contact: Contact) -> set[str]:
+    """The keys a link resolves to ``contact`` by (``ContactLookup``): its path, file
+    name, name and aliases."""
+    stem = contact.path.rsplit("/", 1)[-1]
+    return {link_key(key) for key in (contact.path, stem, contact.name, *contact.aliases)}
+
+
+def words(keys: Iterable[str]) -> set[str]:
+    """Name keys without their folders: a link that may resolve by one of ``keys`` comes
+    down to one of these (``links_any``)."""
+    return {key.rsplit("/", 1)[-1] for key in keys}
+
+
+def links_any(targets: Iterable[str], wanted: set[str]) -> bool:
+    """Whether a link to one of ``targets`` may resolve by one of the ``wanted`` words: its
+    key without its folders, also as the lookup falls back to it (``ContactLookup``)."""
+    squashed = ["".join(word.split()) for word in wanted]
+    for target in targets:
+        # Most are ruled out at once: a word is part of the target's key, as is what is
+        # left of each once all spaces are taken out.
+        plain = target if target.isascii() else unicodedata.normalize("NFC", target)
+        plain = "".join(plain.casefold().split())
+        if not any(word in plain for word in squashed):
+            continue
+        tail = link_key(target).rsplit("/", 1)[-1]
+        if tail in wanted or link_key(tail) in wanted:
+            return True
+    return False
+
+
+# The unchanged dated notes whose links may resolve otherwise when a name with one of these
+# ``words`` comes or goes, as notes — or None when they are too many, or one is a contact.
+Linking = Callable[[set[str]], list[Note] | None]
+
+
 def patch(vault: Vault, changed: list[tuple[Note, int]], removed: list[str], config: Config,
-          may_be_plain: Callable[[str], bool], sources: dict[str, set[str]]
-          ) -> tuple[Vault, dict[str, int]] | None:
+          may_be_plain: Callable[[str], bool], sources: dict[str, set[str]],
+          linking: Linking) -> tuple[Vault, dict[str, int]] | None:
     """``vault`` with the ``changed`` notes (each with its reach before: CONTACT, PLAIN,
     DATED or NEW) as they are now and the ``removed`` ones gone, and the reach of each
-    changed note now; None when a change reaches further (build afresh).
+    note read now; None when a change reaches further (build afresh).
 
     ``sources``: the paths of the contacts each note mentions (``mention_sources``; at
     least for the changed and removed notes), so that no contact's interactions are looked
-    through. It is brought up to date for them when the vault is patched.
+    through. It is brought up to date for them when the vault is patched. ``linking``: see
+    ``Linking``; asked only when a contact is added, removed or renamed.
     """
     contacts = vault.contacts
     where = {c.path: i for i, c in enumerate(contacts)}
     bases: dict[str, Contact] = {}  # the contacts built anew, without their mentions
+    gone: set[str] = set()  # contacts no more
+    renamed = False  # a contact added, removed, or with another name or aliases
+    changed_keys: set[str] = set()  # of those names: links by them may resolve otherwise
     touched = {note.path for note, _ in changed} | set(removed)
     kept = [p for p in vault.problems if p.path not in touched or p.code == "duplicate-name"]
     now: dict[str, int] = {}
-    mentions: list[tuple[str, Interaction]] = []  # from the changed dated notes
-    lookup: ContactLookup | None = None
-    for note, reach in changed:
+    dated: list[tuple[Note, date]] = []  # the changed notes whose links are mentions
+    for rel in removed:
+        if rel in where:
+            gone.add(rel)
+            changed_keys |= name_keys(contacts[where[rel]])
+    for note, _ in changed:
         rel = note.path
-        if reach == CONTACT:
-            if (not note.ok or mention_day(note, config) is not None
-                    or not is_contact_note(note, config)):
-                return None
+        old = contacts[where[rel]] if rel in where else None
+        is_contact = note.ok and is_contact_note(note, config)
+        if is_contact and mention_day(note, config) is not None:
+            return None  # a contact whose links are mentions
+        if old is not None and not is_contact:
+            if not may_be_plain(rel):
+                return None  # a broken contact: in a people folder
+            gone.add(rel)  # no contact any more (untagged, or broken elsewhere)
+            changed_keys |= name_keys(old)
+        elif is_contact:
             contact, field_problems = contact_from_note(note, config)
-            old = contacts[where[rel]]
-            if contact is None or (contact.name, contact.aliases) != (old.name, old.aliases):
-                return None
+            if contact is None:
+                return None  # a broken contact
+            if old is None or (contact.name, contact.aliases) != (old.name, old.aliases):
+                renamed = True
+                changed_keys |= name_keys(contact) ^ (set() if old is None else name_keys(old))
             bases[rel] = contact
             kept.extend(note.problems)
             kept.extend(field_problems)
             now[rel] = CONTACT
             continue
-        if (note.ok and is_contact_note(note, config)) or not may_be_plain(rel):
-            return None  # a new contact (or trip): others' links may now reach it
+        elif not may_be_plain(rel):
+            return None  # a trip, or a note in a people folder that is no contact
         kept.extend(note.problems)
         day = mention_day(note, config)
         if day is not None:
-            lookup = lookup or ContactLookup(contacts)
-            mentions.extend(mentions_in(note, day, contacts, lookup))
+            dated.append((note, day))
         now[rel] = PLAIN if day is None else DATED
+    renamed = renamed or bool(gone)
+    if changed_keys:
+        again = linking(words(changed_keys))
+        if again is None:
+            return None
+        for note in again:
+            if note.path not in touched:
+                touched.add(note.path)
+                day = mention_day(note, config)
+                if day is not None:
+                    dated.append((note, day))
+                now[note.path] = PLAIN if day is None else DATED
+    # The contacts as they are now, those built anew still without mentions: in their
+    # places, or, when some came or went, in the order of their paths (as a build has them).
+    moved = bool(gone) or any(path not in where for path in bases)
+    if moved:
+        out = sorted([c for c in contacts if c.path not in gone and c.path not in bases]
+                     + list(bases.values()), key=attrgetter("path"))
+    else:
+        out = [bases.get(c.path, c) for c in contacts] if bases else list(contacts)
+    index = {c.path: i for i, c in enumerate(out)} if moved else where
+    mentions: list[tuple[str, Interaction]] = []
+    if dated:
+        names = tuple(out) if renamed else contacts
+        lookup = ContactLookup(names)
+        for note, day in dated:
+            mentions.extend(mentions_in(note, day, names, lookup))
     # Each contact's mentions: those from unchanged notes, and the changed notes' anew,
     # in the order of the notes' paths (as a full build makes them).
     mentioned = {path for source in touched for path in sources.get(source, ())}
-    affected = set(bases) | {path for path, _ in mentions} | mentioned
+    affected = (set(bases) | {path for path, _ in mentions} | mentioned) - gone
     new_mentions: dict[str, list[Interaction]] = {}
     for path, interaction in mentions:
         new_mentions.setdefault(path, []).append(interaction)
-    out = list(contacts)
     for path in affected:
-        old = contacts[where[path]]
+        old = contacts[where[path]] if path in where else None
         base = bases.get(path)
-        own = base.interactions if base is not None else tuple(
-            i for i in old.interactions if i.source != "mention")
-        kept_mentions = [i for i in old.interactions
-                         if i.source == "mention" and i.path not in touched]
+        contact = base if base is not None else old
+        assert contact is not None  # affected: a contact now, and before or anew
+        own = contact.interactions if base is not None else tuple(
+            i for i in contact.interactions if i.source != "mention")
+        kept_mentions = [] if old is None else [
+            i for i in old.interactions if i.source == "mention" and i.path not in touched]
         all_mentions = sorted(kept_mentions + new_mentions.get(path, []), key=lambda i: i.path)
-        out[where[path]] = replace(base if base is not None else old,
-                                   interactions=own + tuple(all_mentions))
+        out[index[path]] = replace(contact, interactions=own + tuple(all_mentions))
+    final = tuple(out)
+    if renamed:  # who shares a name with whom: worked out again
+        kept = [p for p in kept if p.code != "duplicate-name"] + duplicate_problems(final)
     kept.sort(key=lambda p: (p.path, p.line or 0, p.code))
     for source in touched:
         sources.pop(source, None)
     for path, interaction in mentions:
         sources.setdefault(interaction.path, set()).add(path)
     count = vault.note_count + sum(1 for _, reach in changed if reach == NEW) - len(removed)
-    return replace(vault, contacts=tuple(out), problems=tuple(kept), note_count=count), now
+    return replace(vault, contacts=final, problems=tuple(kept), note_count=count), now

@@ -288,16 +288,28 @@ def _pending(contact: Contact, today: date, config: Config) -> tuple[Standing, _
                               contact, original, reason, standing)
 
 
-def changed_contacts(old: tuple[Contact, ...], new: tuple[Contact, ...]) -> list[int] | None:
-    """The positions of the ``new`` contacts that are not the ``old`` objects (the watcher
-    keeps unchanged contacts as they were); None when the contacts' paths differ, or when
-    too many changed to pay patching."""
-    if len(old) != len(new):
+# What changed between the contacts a memo saw and those now: the positions of the contacts
+# now that are not the objects seen, the positions of those seen that are gone, and each
+# contact's position then (-1: new; None: every contact is where it was).
+Changes = tuple[list[int], list[int], list[int] | None]
+
+
+def changed_contacts(old: tuple[Contact, ...], new: tuple[Contact, ...]) -> Changes | None:
+    """What changed from the ``old`` contacts to the ``new`` (the watcher, and a patched
+    snapshot, keep unchanged contacts as they were); None when too many changed to pay
+    patching."""
+    if len(old) == len(new):
+        changed = list(compress(count(), map(is_not, old, new)))  # in C: fast
+        if len(changed) > 64:
+            return None
+        if all(old[i].path == new[i].path for i in changed):
+            return changed, [], None
+    where = {c.path: i for i, c in enumerate(old)}  # some came or went
+    at = [where.pop(c.path, -1) for c in new]
+    changed = [j for j, i in enumerate(at) if i < 0 or old[i] is not new[j]]
+    if len(changed) + len(where) > 64:
         return None
-    changed = list(compress(count(), map(is_not, old, new)))  # in C: fast
-    if len(changed) > 64 or any(old[i].path != new[i].path for i in changed):
-        return None
-    return changed
+    return changed, sorted(where.values()), at
 
 
 def schedule(contacts: Iterable[Contact], today: date, config: Config,
@@ -305,24 +317,36 @@ def schedule(contacts: Iterable[Contact], today: date, config: Config,
     """Every check-in of every contact that gets reminders, smoothed by ``max_per_day``.
 
     ``memo`` (the watcher's, between rebuilds) works out again only the contacts that
-    are not the objects it saw last time, on the same day with the same config.
+    are not the objects it saw last time, or were not there, on the same day with the
+    same config.
     """
     contacts = tuple(contacts)
-    changed = changed_contacts(memo.contacts, contacts) if memo is not None and (
+    found = changed_contacts(memo.contacts, contacts) if memo is not None and (
         memo.today == today and memo.config is config) else None
-    if memo is not None and changed is not None:
-        standings = dict(memo.standings)
-        waiting = list(memo.waiting)
+    if memo is not None and found is not None:
+        changed, gone, at = found
         queue = list(memo.queue)
-        for i in changed:
-            standings[contacts[i].path], new = _pending(contacts[i], today, config)
-            old, waiting[i] = waiting[i], new
+
+        def unqueue(old: _Pending | None) -> None:
             if old is not None:
                 memo.first.removed.append(old)
-                at = bisect_left(queue, old.ready_day, key=attrgetter("ready_day"))
-                while queue[at] is not old:
-                    at += 1
-                del queue[at]
+                place = bisect_left(queue, old.ready_day, key=attrgetter("ready_day"))
+                while queue[place] is not old:
+                    place += 1
+                del queue[place]
+
+        for i in gone:
+            unqueue(memo.waiting[i])
+        if at is None:
+            standings = dict(memo.standings)
+            waiting = list(memo.waiting)
+        else:  # in the contacts' order, as made afresh
+            standings = {c.path: memo.standings.get(c.path) for c in contacts}  # type: ignore[misc]
+            waiting = [None if i < 0 else memo.waiting[i] for i in at]
+        for i in changed:
+            standings[contacts[i].path], new = _pending(contacts[i], today, config)
+            unqueue(waiting[i])
+            waiting[i] = new
             if new is not None:
                 memo.first.added.append(new)
                 insort(queue, new, key=attrgetter("ready_day"))
@@ -336,7 +360,7 @@ def schedule(contacts: Iterable[Contact], today: date, config: Config,
     days: dict[int, date] = {}
     check_ins = []
     for p, day in smooth(queue, today, config.max_per_day, config.max_per_week,
-                         memo.first if memo is not None else None, changed is not None,
+                         memo.first if memo is not None else None, found is not None,
                          ordered=True):
         made = p.made
         if made is not None and made[0] == day:

@@ -39,15 +39,15 @@ _PART = 2000  # contacts per stored part: a large vault's snapshot is never all 
 
 
 # Each note's (size, mtime, what a change to it can touch, the paths of the contacts it
-# mentions) by its path.
-NoteStats = dict[str, tuple[int, int, int, tuple[str, ...]]]
+# mentions, its links' targets when they are mentions) by its path.
+NoteStats = dict[str, tuple[int, int, int, tuple[str, ...], tuple[str, ...]]]
 # A snapshot: the built vault, its notes' stats, the walk's problems and the digest of the
 # notes' state.
 Snapshot = tuple[Built, NoteStats, list[Problem], str]
 # The same, opened: the vault is decoded by the function, only when it is wanted.
 Opened = tuple[NoteStats, list[Problem], str, Callable[[], Built | None]]
-# A note's stats as stored: (path, size, mtime, reach, the contacts it mentions).
-NoteRow = tuple[str, int, int, int, tuple[str, ...]]
+# A note's stats as stored: (path, size, mtime, reach, the contacts it mentions, targets).
+NoteRow = tuple[str, int, int, int, tuple[str, ...], tuple[str, ...]]
 
 
 def encode_snapshot(built: Built, stats: list[NoteRow],
@@ -198,8 +198,8 @@ def open_snapshot(parts: Iterable[bytes]) -> Opened | None:
         return (tuple(out), tuple(Problem(*p) for p in problems), count, tuple(broken),
                 tuple(Trip(p, c, day(s), day(e)) for p, c, s, e in trips))
 
-    return ({path: (size, mtime_ns, reach, mentions)
-             for path, size, mtime_ns, reach, mentions in marshal.loads(stats)},
+    return ({path: (size, mtime_ns, reach, mentions, targets)
+             for path, size, mtime_ns, reach, mentions, targets in marshal.loads(stats)},
             [Problem(*p) for p in walk_problems], state, built)
 
 

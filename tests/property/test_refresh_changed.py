@@ -110,7 +110,7 @@ def test_refresh_changed_equals_a_full_read(ops: list[tuple[object, ...]]) -> No
         (root / "People").mkdir(parents=True)
         (root / "People" / "Anna.md").write_text(BODIES[0])
         (root / "Daily").mkdir()
-        (root / "Daily" / "2026-11-01.md").write_text("Met [[Anna]].\n")
+        (root / "Daily" / "2026-11-01.md").write_text("Met [[Anna]] and [[Bo B]].\n")
         (Path(tmp) / "outside.md").write_text(BODIES[0])
         watched = NoteIndex(root, memoize=True)  # as the watcher: the vault is patched
         watched.refresh()
@@ -143,7 +143,7 @@ def test_the_watchers_feed_is_the_feed_built_afresh(ops: list[tuple[object, ...]
         (root / "People" / "Anna.md").write_text(BODIES[0] + "birthday: 1980-03-14\n")
         (root / "People" / "Cem.md").write_text("---\nbirthday: --02-29\n---\n")
         (root / "Daily").mkdir()
-        (root / "Daily" / "2026-11-01.md").write_text("Met [[Anna]].\n")
+        (root / "Daily" / "2026-11-01.md").write_text("Met [[Anna]] and [[Bo B]].\n")
         (Path(tmp) / "outside.md").write_text(BODIES[0])
         today = [TODAY]
         service = FeedService(root, lambda: datetime.combine(today[0], datetime.min.time()))

@@ -29,7 +29,7 @@ CONTACTS = {
 }
 OTHERS = {
     "Daily/2026-11-01.md": "Met [[Anna]] and [[Annie]], then [[Cem]].\n",
-    "Daily/2026-11-02.md": "[[Bo]] called.\n",
+    "Daily/2026-11-02.md": "[[Bo]] called. [[Zed]] not yet.\n",  # Zed: an alias, later
     "Trips/Köln.md": "---\ncity: Köln\nfrom: 2026-12-01\nto: 2026-12-03\n---\n",
     "Projects/Housing.md": "---\nstatus: draft\n---\nAsk [[Anna]] about it.\n",
     "Ideas.md": "Plain text, no front-matter.\n",
@@ -42,6 +42,9 @@ EDITS = {
     "warning-only": lambda text: text + "\n## Log\n- someday: no date\n",
     "rename": lambda text: text.replace("---\n", "---\nname: Someone Else\n", 1),
     "alias": lambda text: text.replace("---\n", "---\nalias: Zed\n", 1),
+    # Names that notes link already: to nobody yet, to another contact, to a note's path.
+    "alias-linked": lambda text: text.replace("---\n", "---\nalias: [Nobody, Cem]\n", 1),
+    "alias-path": lambda text: text.replace("---\n", "---\nalias: Daily/Annie\n", 1),
     "untag": lambda text: text.replace("tags: [person]", "tags: [place]"),
     "tag": lambda text: "---\ntags: [person]\n---\n" + text,
     "yaml-error": lambda text: "---\nkey: [\n---\n" + text,
@@ -153,6 +156,49 @@ def test_only_the_changed_notes_are_read(tmp_path: Path) -> None:
         "Daily/2026-11-01.md", "Daily/2026-11-05.md"]
     bo = root / "People" / "Bo.md"
     bo.write_text(EDITS["rename"](bo.read_text(encoding="utf-8")), encoding="utf-8")
-    vault, index = read(root, cache_dir)  # a new name: links may resolve otherwise
-    assert not index.from_snapshot
+    vault, index = read(root, cache_dir)  # a new name: [[Bo]] still finds Bo by file name
+    assert index.from_snapshot and index.parsed == 4
     assert parts(vault) == parts(load_vault(root))
+    for rel in ("People/Anna.md", "Projects/Housing.md", "Daily/2026-11-05.md",
+                "People/Bo.md"):
+        os.utime(root / rel, (OLD + 1, OLD + 1))
+    read(root, cache_dir)  # a snapshot stored again
+    # A new contact answering to a name a daily note links but nobody had: that note, and
+    # only that one, is read again, and mentions her now.
+    daily = root / "Daily" / "2026-11-02.md"
+    daily.write_text("[[Bo]] called, then [[Nobody]].\n", encoding="utf-8")
+    os.utime(daily, (OLD + 2, OLD + 2))
+    read(root, cache_dir)
+    eve = root / "Elsewhere" / "Eve.md"
+    eve.write_text(NEW_NOTES["Elsewhere/Eve.md"], encoding="utf-8")
+    os.utime(eve, (OLD + 3, OLD + 3))
+    vault, index = read(root, cache_dir)
+    assert index.from_snapshot and index.parsed == 2
+    assert parts(vault) == parts(load_vault(root))
+    eve_contact = next(c for c in vault.contacts if c.path == "Elsewhere/Eve.md")
+    assert [i.path for i in eve_contact.interactions] == ["Daily/2026-11-02.md"]
+    eve.unlink()  # and gone again: the mention with her
+    vault, index = read(root, cache_dir)
+    assert index.from_snapshot and index.parsed == 1
+    assert parts(vault) == parts(load_vault(root))
+
+
+NAMEISH = st.text(st.sampled_from("aAbBöÖßİ .-/\\\t\u0308\u00a0mdMD"), max_size=12)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(NAMEISH, max_size=4), st.lists(NAMEISH, min_size=1, max_size=3))
+def test_links_any_rules_out_only_what_cannot_resolve(targets: list[str],
+                                                      names: list[str]) -> None:
+    """Its shortcut for plain-ASCII targets never rules out a target whose key, without
+    its folders, is one of the words a contact's names come down to."""
+    from vaultnetz.notes import link_key
+    from vaultnetz.patch import links_any, words
+
+    wanted = words(link_key(name) for name in names)
+
+    def may_resolve(target: str) -> bool:
+        tail = link_key(target).rsplit("/", 1)[-1]
+        return tail in wanted or link_key(tail) in wanted
+
+    assert links_any(targets, wanted) == any(may_resolve(t) for t in targets)

@@ -95,12 +95,13 @@ def test_a_built_vault_round_trips(vault: Path) -> None:
     assert any(c.birthday and c.birthday.year for c in built.contacts)
     assert any(c.snooze_until for c in built.contacts)
     assert any(i.source == "mention" for c in built.contacts for i in c.interactions)
-    stats = [("People/A.md", 12, 34, 1, ()),
-             ("Daily/2026-01-01.md", 5, 6, 3, ("People/A.md", "People/B.md"))]
+    stats = [("People/A.md", 12, 34, 1, (), ()),
+             ("Daily/2026-01-01.md", 5, 6, 3, ("People/A.md", "People/B.md"),
+              ("A", "People/B", "Nobody"))]
     walk = [Problem("x.md", None, "warning", "symlink-outside", "m", "h")]
     decoded = decode_snapshot(encode_snapshot(parts(built), stats, walk, "state"))  # type: ignore[arg-type]
-    assert decoded == (parts(built), {p: (s, m, f, w) for p, s, m, f, w in stats}, walk,
-                       "state")
+    assert decoded == (parts(built), {p: (s, m, f, w, t) for p, s, m, f, w, t in stats},
+                       walk, "state")
 
 
 def test_a_stored_contact_is_the_contact_and_decodes_its_interactions_once() -> None:
@@ -238,7 +239,8 @@ def test_a_snapshot_that_cannot_serve_is_not_decoded(vault: Path, cache_dir: Pat
         return stats, walk, state, lambda: decoded.append(True) or decode()
 
     monkeypatch.setattr(load_module, "open_snapshot", watched)
-    (vault / "People" / "Cem.md").write_text(contact_note("cadence: 2w"))  # a new contact
+    trip = next((vault / "Trips").glob("*.md"))  # a trip changed: built afresh
+    trip.write_text(trip.read_text(encoding="utf-8") + "\nMore plans.\n", encoding="utf-8")
     result, index = read(vault, cache_dir)
     assert not index.from_snapshot and decoded == []
     assert parts(result) == parts(read(vault, None)[0])
