@@ -143,7 +143,8 @@ def tree_peak(args: list[str], env: dict[str, str]) -> tuple[int, int]:
 
 # The watcher as `watch` and `serve` run it (FeedService.rebuild after the debounce), in a
 # process of its own: one note changes → new feed bytes. Prints the best CPU time of one
-# rebuild (s) and the process's peak RSS (KiB).
+# rebuild (s), the process's peak RSS (KiB), and the best CPU time of a rebuild after a new
+# contact note that a daily note links (s); the new notes are removed again.
 _WATCHER = """
 import sys, time
 from datetime import date, datetime, timedelta
@@ -164,16 +165,26 @@ for i in range(repeat):
     times.append(time.process_time() - start)
 with open("/proc/self/status") as status:
     peak = next(line.split()[1] for line in status if line.startswith("VmHWM:"))
-print(min(times), peak)
+added = []
+for i in range(repeat):
+    new = root / "People" / f"Benchmark Watcher {i}.md"
+    new.write_text("---\\naliases: [Benchmark Alias]\\ncadence: 2m\\n---\\n", encoding="utf-8")
+    start = time.process_time()
+    service.rebuild({new.relative_to(root).as_posix()}, {"People"})
+    added.append(time.process_time() - start)
+    new.unlink()
+    service.rebuild({new.relative_to(root).as_posix()}, {"People"})
+print(min(times), peak, min(added))
 """
 
 
-def watcher(root: Path, repeat: int) -> tuple[float, int]:
-    """(CPU seconds of one rebuild after one edited note, peak RSS KiB while watching)."""
+def watcher(root: Path, repeat: int) -> tuple[float, int, float]:
+    """(CPU seconds of one rebuild after one edited note, peak RSS KiB while watching, CPU
+    seconds of one rebuild after a new contact note)."""
     done = subprocess.run([sys.executable, "-c", _WATCHER, str(root), str(repeat), TODAY],
                           check=True, capture_output=True, text=True)
-    seconds, peak = done.stdout.split()
-    return float(seconds), int(peak)
+    seconds, peak, added = done.stdout.split()
+    return float(seconds), int(peak), float(added)
 
 
 def main() -> None:
@@ -268,6 +279,22 @@ def main() -> None:
             handle.write(f"\nCalled [[{linked}]] again.\n")
         changed.append(run_cli(ics, env)[0])
     results.append(("ics -o, one daily note changed (a link added)", min(changed), ""))
+    time.sleep(2.1)
+    run_cli(["due"], env)
+    added, removed = [], []
+    for i in range(args.repeat):  # a contact note added (an alias the daily note links)
+        with open(daily, "a", encoding="utf-8") as handle:  # a link to nobody yet; and a
+            handle.write(f"\nMet [[Benchmark Alias]] ({i}).\n")  # state no feed was made of
+        os.utime(daily, (time.time() - 5, time.time() - 5))
+        run_cli(["due"], env)
+        new = root / "People" / f"Benchmark Person {i}.md"
+        new.write_text("---\naliases: [Benchmark Alias]\ncadence: 2m\n---\n", encoding="utf-8")
+        os.utime(new, (time.time() - 5, time.time() - 5))
+        added.append(run_cli(ics, env)[0])
+        new.unlink()
+        removed.append(run_cli(ics, env)[0])
+    results.append(("ics -o, a contact note added (linked by name)", min(added), ""))
+    results.append(("ics -o, that contact note removed again", min(removed), ""))
     # Identical output with and without the cache: the feed and the commands' texts.
     uncached_s = run_measured(["--no-cache", *ics], env)[0]
     uncached = out.read_bytes()
@@ -282,9 +309,10 @@ def main() -> None:
     results.append(("--no-cache ics -o", uncached_s, ""))
     helps = min(run_cli(["--help"], env)[0] for _ in range(args.repeat))
     results.append(("--help", helps, ""))
-    latency, watch_peak = watcher(root, args.repeat)
+    latency, watch_peak, watch_added = watcher(root, args.repeat)
     results.append(("watcher: one edited note → new feed bytes (CPU)", latency,
                     f"peak {watch_peak / 1024:.0f} MB while watching"))
+    results.append(("watcher: a contact note added (CPU)", watch_added, ""))
 
     size = sum(f.stat().st_size for f in root.rglob("*.md")) / 1e6
     print(f"vault: {args.contacts:,} contacts + {args.days:,} daily notes = {notes:,} notes "

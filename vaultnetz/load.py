@@ -32,9 +32,11 @@ from .patch import (
     reaches,
 )
 from .snapshot import (
+    Links,
     NoteRow,
     Opened,
     built_of,
+    decode_links,
     encode_changes,
     encode_snapshot,
     open_snapshot,
@@ -103,8 +105,9 @@ class OneShotIndex(NoteIndex):
                             self._may_be_plain)
             sources = mention_sources(vault.contacts)
             self._store_snapshot(vault, [
-                (path, size, mtime_ns, reach[path], tuple(sorted(sources.get(path, ()))),
-                 targets) for path, size, mtime_ns, targets in notes],
+                (path, size, mtime_ns, reach[path], tuple(sorted(sources.get(path, ()))))
+                for path, size, mtime_ns, _ in notes],
+                {path: targets for path, _, _, targets in notes if targets},
                 self._walk_problems, state)
         return vault, state
 
@@ -144,19 +147,19 @@ class OneShotIndex(NoteIndex):
                                   self._walk_problems)
         return vault, notes, state
 
-    def _store_snapshot(self, vault: Vault, stats: list[NoteRow],
+    def _store_snapshot(self, vault: Vault, stats: list[NoteRow], links: Links | bytes,
                         walk_problems: list[Problem], state: str) -> None:
-        """Keep ``vault`` with each note's stats (``NoteRow``)."""
+        """Keep ``vault`` with each note's stats (``NoteRow``) and ``Links``."""
         if self.cache is None:
             return
         self.cache.store_snapshot(self._snapshot_key(), encode_snapshot(
-            built_of(vault), stats, walk_problems, state))
+            built_of(vault), stats, links, walk_problems, state))
 
     def _from_snapshot(self, opened: Opened, scanned: list[Walked]
                        ) -> tuple[Vault, str | None] | None:
         """The vault from the snapshot ``opened`` for the notes ``scanned`` now, or None
         when it must be built afresh (then its vault is never decoded)."""
-        stats, walk_problems, state, decode = opened
+        stats, walk_problems, state, decode, stored_links = opened
         if [p for _, st, p in scanned if st is None] != walk_problems:
             return None
         changed: list[tuple[str, FileStat, int]] = []  # (path, stat now, its reach; NEW)
@@ -201,12 +204,17 @@ class OneShotIndex(NoteIndex):
             read[rel] = note
             notes.append((note, reach))
 
+        links: Links | None = None  # decoded only when needed
+
         def linking(words: set[str]) -> list[Note] | None:
             """The unchanged notes whose links may resolve otherwise (``patch.Linking``),
             read again, with whom they mentioned (as stored) among the ``sources``."""
+            nonlocal links
+            links = decode_links(stored_links) if links is None else links
             found: list[Note] = []
-            for rel, (size, mtime_ns, reach, mentions, targets) in stats.items():
-                if targets and rel not in read and rel not in gone and links_any(targets, words):
+            for rel, targets in links.items():
+                if rel not in read and rel not in gone and links_any(targets, words):
+                    size, mtime_ns, reach, mentions = stats[rel]
                     if reach == REBUILD or len(found) == MAX_LINKED:
                         return None
                     note = self._read(rel, FileStat(size, mtime_ns))
@@ -239,21 +247,30 @@ class OneShotIndex(NoteIndex):
         entries = [(rel, st.st_size, st.st_mtime_ns) for rel, st, _ in scanned if st is not None]
         before, state = state, state_digest(entries, walk_problems)
         notes_now = [
-            (rel, size, mtime_ns, now[rel], tuple(sorted(sources.get(rel, ()))),
-             link_targets(read[rel], self.config))
+            (rel, size, mtime_ns, now[rel], tuple(sorted(sources.get(rel, ()))))
             if rel in now else (rel, size, mtime_ns, *stats[rel][2:])
             for rel, size, mtime_ns in entries]
+        # The links' targets: as stored, unless a note that had or has some changed.
+        targets = {rel: link_targets(note, self.config) for rel, note in read.items()}
+        links_now: Links | bytes = stored_links
+        if any(targets.values()) or any(stats[rel][2] == DATED for rel in chain(
+                (rel for rel, _, _ in changed), removed) if rel in stats):
+            links_now = decode_links(stored_links) if links is None else links
+            for rel in chain(removed, targets):
+                links_now.pop(rel, None)
+            links_now.update((rel, found) for rel, found in targets.items() if found)
         # Only the parts that changed are written, when the snapshot read is still there
         # and every contact kept its place (the unchanged ones are the same objects).
         if len(earlier_contacts) != len(vault.contacts):
-            self._store_snapshot(vault, notes_now, walk_problems, state)
+            self._store_snapshot(vault, notes_now, links_now, walk_problems, state)
             return vault, state
         renewed = [i for i, (a, b) in enumerate(zip(earlier_contacts, vault.contacts,
                                                     strict=True)) if a is not b]
         if not self.cache.update_snapshot(
                 self._snapshot_key(), lambda head: snapshot_state(head) == before,
-                encode_changes(built_of(vault), notes_now, walk_problems, state, renewed)):
-            self._store_snapshot(vault, notes_now, walk_problems, state)
+                encode_changes(built_of(vault), notes_now, links_now, walk_problems, state,
+                               renewed)):
+            self._store_snapshot(vault, notes_now, links_now, walk_problems, state)
         return vault, state
 
     def _snapshot_key(self) -> str:

@@ -39,33 +39,47 @@ _PART = 2000  # contacts per stored part: a large vault's snapshot is never all 
 
 
 # Each note's (size, mtime, what a change to it can touch, the paths of the contacts it
-# mentions, its links' targets when they are mentions) by its path.
-NoteStats = dict[str, tuple[int, int, int, tuple[str, ...], tuple[str, ...]]]
+# mentions) by its path.
+NoteStats = dict[str, tuple[int, int, int, tuple[str, ...]]]
+# The targets of the links of each note whose links are mentions (``link_targets``), by its
+# path: read only to patch in a contact that came, went or was renamed.
+Links = dict[str, tuple[str, ...]]
 # A snapshot: the built vault, its notes' stats, the walk's problems and the digest of the
 # notes' state.
 Snapshot = tuple[Built, NoteStats, list[Problem], str]
-# The same, opened: the vault is decoded by the function, only when it is wanted.
-Opened = tuple[NoteStats, list[Problem], str, Callable[[], Built | None]]
-# A note's stats as stored: (path, size, mtime, reach, the contacts it mentions, targets).
-NoteRow = tuple[str, int, int, int, tuple[str, ...], tuple[str, ...]]
+# The same, opened: the vault is decoded by the function, only when it is wanted; the
+# links are as stored (``decode_links``).
+Opened = tuple[NoteStats, list[Problem], str, Callable[[], Built | None], bytes]
+# A note's stats as stored: (path, size, mtime, reach, the contacts it mentions).
+NoteRow = tuple[str, int, int, int, tuple[str, ...]]
 
 
-def encode_snapshot(built: Built, stats: list[NoteRow],
+def encode_snapshot(built: Built, stats: list[NoteRow], links: Links | bytes,
                     walk_problems: list[Problem], state: str) -> Iterator[bytes]:
-    """A snapshot in marshal's format, in parts: read back much faster than built."""
+    """A snapshot in marshal's format, in parts: read back much faster than built.
+    ``links``: as a dict, or as they were stored (``Opened``)."""
     yield _head(built, walk_problems, state)
-    yield marshal.dumps(stats)
+    yield _stats(stats, links)
     for start in range(0, len(built[0]), _PART):
         yield _contact_part(built[0], start)
 
 
-def encode_changes(built: Built, stats: list[NoteRow],
+def _stats(stats: list[NoteRow], links: Links | bytes) -> bytes:
+    return marshal.dumps((stats, links if type(links) is bytes else marshal.dumps(links)))
+
+
+def decode_links(data: bytes) -> Links:
+    links: Links = marshal.loads(data)
+    return links
+
+
+def encode_changes(built: Built, stats: list[NoteRow], links: Links | bytes,
                    walk_problems: list[Problem], state: str, changed: Iterable[int]
                    ) -> dict[int, bytes]:
     """The parts of ``encode_snapshot`` (by their number) that differ from those of the
     snapshot ``built`` was patched from, when only the contacts at the places ``changed``
     are other contacts: the head, the notes' stats and the parts holding those contacts."""
-    parts = {0: _head(built, walk_problems, state), 1: marshal.dumps(stats)}
+    parts = {0: _head(built, walk_problems, state), 1: _stats(stats, links)}
     for start in sorted({i - i % _PART for i in changed}):
         parts[2 + start // _PART] = _contact_part(built[0], start)
     return parts
@@ -174,6 +188,7 @@ def open_snapshot(parts: Iterable[bytes]) -> Opened | None:
     if head is None or stats is None:
         return None
     problems, count, broken, trips, expected, state, walk_problems = marshal.loads(head)
+    rows, links = marshal.loads(stats)
 
     def built() -> Built | None:
         """The vault's parts (None when a part is missing)."""
@@ -198,9 +213,9 @@ def open_snapshot(parts: Iterable[bytes]) -> Opened | None:
         return (tuple(out), tuple(Problem(*p) for p in problems), count, tuple(broken),
                 tuple(Trip(p, c, day(s), day(e)) for p, c, s, e in trips))
 
-    return ({path: (size, mtime_ns, reach, mentions, targets)
-             for path, size, mtime_ns, reach, mentions, targets in marshal.loads(stats)},
-            [Problem(*p) for p in walk_problems], state, built)
+    return ({path: (size, mtime_ns, reach, mentions)
+             for path, size, mtime_ns, reach, mentions in rows},
+            [Problem(*p) for p in walk_problems], state, built, links)
 
 
 def decode_snapshot(parts: Iterable[bytes]) -> Snapshot | None:
@@ -208,7 +223,7 @@ def decode_snapshot(parts: Iterable[bytes]) -> Snapshot | None:
     opened = open_snapshot(parts)
     if opened is None:
         return None
-    stats, walk_problems, state, rest = opened
+    stats, walk_problems, state, rest, _ = opened
     built = rest()
     return None if built is None else (built, stats, walk_problems, state)
 

@@ -18,7 +18,6 @@ from conftest import (
     TODAY,
     VAULT_CHANGES,
     change_vault,
-    contact_note,
     freeze_mtimes,
 )
 from vaultnetz.cache import cache_file
@@ -30,10 +29,12 @@ from vaultnetz.model import Birthday, Cadence, Contact, Interaction, Problem
 from vaultnetz.schedule import schedule
 from vaultnetz.snapshot import (
     CONTACT_FIELDS,
+    decode_links,
     decode_plan,
     decode_snapshot,
     encode_plan,
     encode_snapshot,
+    open_snapshot,
 )
 from vaultnetz.trips import Trip
 
@@ -95,13 +96,21 @@ def test_a_built_vault_round_trips(vault: Path) -> None:
     assert any(c.birthday and c.birthday.year for c in built.contacts)
     assert any(c.snooze_until for c in built.contacts)
     assert any(i.source == "mention" for c in built.contacts for i in c.interactions)
-    stats = [("People/A.md", 12, 34, 1, (), ()),
-             ("Daily/2026-01-01.md", 5, 6, 3, ("People/A.md", "People/B.md"),
-              ("A", "People/B", "Nobody"))]
+    stats = [("People/A.md", 12, 34, 1, ()),
+             ("Daily/2026-01-01.md", 5, 6, 3, ("People/A.md", "People/B.md"))]
+    links = {"Daily/2026-01-01.md": ("A", "People/B", "Nobody")}
     walk = [Problem("x.md", None, "warning", "symlink-outside", "m", "h")]
-    decoded = decode_snapshot(encode_snapshot(parts(built), stats, walk, "state"))  # type: ignore[arg-type]
-    assert decoded == (parts(built), {p: (s, m, f, w, t) for p, s, m, f, w, t in stats},
-                       walk, "state")
+    encoded = list(encode_snapshot(parts(built), stats, links, walk, "state"))  # type: ignore[arg-type]
+    decoded = decode_snapshot(encoded)
+    assert decoded == (parts(built), {p: (s, m, f, w) for p, s, m, f, w in stats}, walk,
+                       "state")
+    opened = open_snapshot(encoded)
+    assert opened is not None and decode_links(opened[4]) == links
+    # Stored again as they were read (not decoded), the links are the same.
+    again = list(encode_snapshot(parts(built), stats, opened[4], walk, "state"))  # type: ignore[arg-type]
+    reopened = open_snapshot(again)
+    assert reopened is not None and reopened[4] == opened[4]
+    assert decode_snapshot(again) == decoded
 
 
 def test_a_stored_contact_is_the_contact_and_decodes_its_interactions_once() -> None:
@@ -112,16 +121,16 @@ def test_a_stored_contact_is_the_contact_and_decodes_its_interactions_once() -> 
     made = Contact("People/A.md", "A", ("Al",), tags=("x",), interactions=(
         Interaction(TODAY, "contact", "Coffee", "log", "People/A.md", 7),
         Interaction(TODAY, "attempt", "Call", "mention", "Daily/d.md", None)))
-    built = decode_snapshot(encode_snapshot(((made,), (), 1, (), ()), [], [], "s"))
+    built = decode_snapshot(encode_snapshot(((made,), (), 1, (), ()), [], {}, [], "s"))
     assert built is not None
     (back,), *_ = built[0]
     assert isinstance(back, StoredContact)
     assert type(_INTERACTIONS.__get__(back)) is bytes  # not decoded by reading the vault
     # Stored again as it was read (a patched snapshot), without being decoded:
-    stored_again = list(encode_snapshot(((back,), (), 1, (), ()), [], [], "s"))
+    stored_again = list(encode_snapshot(((back,), (), 1, (), ()), [], {}, [], "s"))
     assert type(_INTERACTIONS.__get__(back)) is bytes
     assert decode_snapshot(stored_again) == decode_snapshot(
-        encode_snapshot(((made,), (), 1, (), ()), [], [], "s"))
+        encode_snapshot(((made,), (), 1, (), ()), [], {}, [], "s"))
     assert back == made and made == back and hash(back) == hash(made)
     assert (back != made) is False and back != dataclasses.replace(made, name="B")
     assert type(_INTERACTIONS.__get__(back)) is tuple  # decoded by comparing
@@ -133,7 +142,7 @@ def test_a_stored_contact_is_the_contact_and_decodes_its_interactions_once() -> 
     from vaultnetz.snapshot import has_interactions
 
     nobody = Contact("People/B.md", "B")
-    stored = decode_snapshot(encode_snapshot(((made, nobody), (), 2, (), ()), [], [], "s"))
+    stored = decode_snapshot(encode_snapshot(((made, nobody), (), 2, (), ()), [], {}, [], "s"))
     assert stored is not None
     assert [has_interactions(c) for c in stored[0][0]] == [True, False]  # still undecoded
     assert all(type(_INTERACTIONS.__get__(c)) is bytes for c in stored[0][0])
@@ -147,8 +156,8 @@ def test_contacts_in_several_parts(size: int) -> None:
     contacts = tuple(Contact(f"People/{i}.md", f"N {i}", interactions=(
         Interaction(TODAY, "attempt", "x", "log", f"People/{i}.md", 3),)) for i in range(size))
     built = (contacts, (), size, (), ())
-    assert decode_snapshot(encode_snapshot(built, [], [], "s")) == (built, {}, [], "s")
-    lost = list(encode_snapshot(built, [], [], "s"))[:-1]  # a part lost
+    assert decode_snapshot(encode_snapshot(built, [], {}, [], "s")) == (built, {}, [], "s")
+    lost = list(encode_snapshot(built, [], {}, [], "s"))[:-1]  # a part lost
     assert decode_snapshot(lost) is None or size == 0
     assert decode_snapshot([]) is None
 
@@ -226,7 +235,6 @@ def test_a_snapshot_that_cannot_serve_is_not_decoded(vault: Path, cache_dir: Pat
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     """Its notes' stats say at once that it cannot serve: its contacts are never decoded."""
     import vaultnetz.load as load_module
-    from vaultnetz.snapshot import open_snapshot
 
     for _ in range(2):
         read(vault, cache_dir)
@@ -235,8 +243,8 @@ def test_a_snapshot_that_cannot_serve_is_not_decoded(vault: Path, cache_dir: Pat
     def watched(parts):  # type: ignore[no-untyped-def]
         opened = open_snapshot(parts)
         assert opened is not None
-        stats, walk, state, decode = opened
-        return stats, walk, state, lambda: decoded.append(True) or decode()
+        stats, walk, state, decode, links = opened
+        return stats, walk, state, lambda: decoded.append(True) or decode(), links
 
     monkeypatch.setattr(load_module, "open_snapshot", watched)
     trip = next((vault / "Trips").glob("*.md"))  # a trip changed: built afresh
