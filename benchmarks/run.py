@@ -143,8 +143,9 @@ def tree_peak(args: list[str], env: dict[str, str]) -> tuple[int, int]:
 
 # The watcher as `watch` and `serve` run it (FeedService.rebuild after the debounce), in a
 # process of its own: one note changes → new feed bytes. Prints the best CPU time of one
-# rebuild (s), the process's peak RSS (KiB), and the best CPU time of a rebuild after a new
-# contact note that a daily note links (s); the new notes are removed again.
+# rebuild (s), the process's peak RSS (KiB), the best CPU time of a rebuild after a link
+# added to a daily note (s), and after a new contact note that a daily note links (s; the
+# new notes are removed again).
 _WATCHER = """
 import sys, time
 from datetime import date, datetime, timedelta
@@ -165,6 +166,14 @@ for i in range(repeat):
     times.append(time.process_time() - start)
 with open("/proc/self/status") as status:
     peak = next(line.split()[1] for line in status if line.startswith("VmHWM:"))
+daily = sorted((root / "Daily").glob("*.md"))[-2]
+linked = []
+for i in range(repeat + 1):  # the first one makes the lookup of names, kept from then on
+    with open(daily, "a", encoding="utf-8") as handle:
+        handle.write(f"\\nCalled [[{target.stem}]] ({i}).\\n")
+    start = time.process_time()
+    service.rebuild({daily.relative_to(root).as_posix()}, {"Daily"})
+    linked.append(time.process_time() - start)
 added = []
 for i in range(repeat):
     new = root / "People" / f"Benchmark Watcher {i}.md"
@@ -174,17 +183,18 @@ for i in range(repeat):
     added.append(time.process_time() - start)
     new.unlink()
     service.rebuild({new.relative_to(root).as_posix()}, {"People"})
-print(min(times), peak, min(added))
+print(min(times), peak, min(linked[1:]), min(added))
 """
 
 
-def watcher(root: Path, repeat: int) -> tuple[float, int, float]:
-    """(CPU seconds of one rebuild after one edited note, peak RSS KiB while watching, CPU
-    seconds of one rebuild after a new contact note)."""
+def watcher(root: Path, repeat: int) -> tuple[float, int, float, float]:
+    """(CPU seconds of one rebuild after one edited contact note, peak RSS KiB while
+    watching, CPU seconds of one rebuild after a daily note's edit, and after a new contact
+    note)."""
     done = subprocess.run([sys.executable, "-c", _WATCHER, str(root), str(repeat), TODAY],
                           check=True, capture_output=True, text=True)
-    seconds, peak, added = done.stdout.split()
-    return float(seconds), int(peak), float(added)
+    seconds, peak, linked, added = done.stdout.split()
+    return float(seconds), int(peak), float(linked), float(added)
 
 
 def main() -> None:
@@ -309,9 +319,10 @@ def main() -> None:
     results.append(("--no-cache ics -o", uncached_s, ""))
     helps = min(run_cli(["--help"], env)[0] for _ in range(args.repeat))
     results.append(("--help", helps, ""))
-    latency, watch_peak, watch_added = watcher(root, args.repeat)
+    latency, watch_peak, watch_linked, watch_added = watcher(root, args.repeat)
     results.append(("watcher: one edited note → new feed bytes (CPU)", latency,
                     f"peak {watch_peak / 1024:.0f} MB while watching"))
+    results.append(("watcher: a link added to a daily note (CPU)", watch_linked, ""))
     results.append(("watcher: a contact note added (CPU)", watch_added, ""))
 
     size = sum(f.stat().st_size for f in root.rglob("*.md")) / 1e6
@@ -330,8 +341,9 @@ def main() -> None:
          f"{worst_warm / floor_s:.1f}×", worst_warm / floor_s <= 2.5),
         ("due right after cold ics ≤ 2.5× floor", f"{min(after) / floor_s:.1f}×",
          min(after) / floor_s <= 2.5),
-        (f"watcher ≤ {100 if large else 30} ms CPU", f"{latency * 1000:.0f} ms",
-         latency <= (0.1 if large else 0.03)),
+        (f"watcher, an edited note ≤ {100 if large else 30} ms CPU (contact, daily)",
+         f"{latency * 1000:.0f}, {watch_linked * 1000:.0f} ms",
+         max(latency, watch_linked) <= (0.1 if large else 0.03)),
         ("--help ≤ 0.15 s", f"{helps:.2f} s", helps <= 0.15),
         ("identical output with and without the cache", "yes" if same else "NO", same),
         ("cold CPU per note (compare 10k with 50k ≤ 1.1)", f"{cold_us:.0f} µs", True),

@@ -15,6 +15,7 @@ from .cache import Cache, CachedNote, cache_file, decode_note, encode_note
 from .config import CONFIG_NAME, Config, load_config
 from .contacts import (
     BuildMemo,
+    ContactLookup,
     Vault,
     build_vault,
     in_people_folder,
@@ -164,6 +165,7 @@ class NoteIndex:
         self._built: Vault | None = None
         self._reach: dict[str, int] = {}
         self._sources: dict[str, set[str]] = {}
+        self._lookup: ContactLookup | None = None  # for _built's contacts, once made
         self._built_problems: list[Problem] = []
         self._dirty: set[str] = set()
         self._folders: dict[str, set[str]] | None = None  # see _folder_notes
@@ -498,6 +500,7 @@ class NoteIndex:
                 notes = [self._notes[path] for path in sorted(self._notes)]
                 vault = build_vault(self.root, self.config, notes, self._problems(),
                                     self._memo)
+                self._lookup = None
                 if self._memo is not None:
                     self._reach = reaches(vault, ((n.path, mention_day(n, self.config) is None)
                                                   for n in notes),
@@ -543,13 +546,14 @@ class NoteIndex:
             return found
 
         patched = patch(self._built, changed, removed, self.config, self._may_be_plain,
-                        self._sources, linking)
+                        self._sources, linking, self._lookup)
         if patched is None:
             return None
         for rel in removed:
             del self._reach[rel]
-        self._reach.update(patched[1])
-        return patched[0]
+        self._reach.update(patched.reach)
+        self._lookup = patched.lookup
+        return patched.vault
 
     def _may_be_plain(self, path: str) -> bool:
         """Not in a people folder or a trip folder: a note there is a contact or a trip."""

@@ -237,9 +237,9 @@ class OneShotIndex(NoteIndex):
         if patched is None:
             return None
         earlier_contacts = vault.contacts
-        vault = replace(patched[0], patched_from=None if earlier is None else (
+        vault = replace(patched.vault, patched_from=None if earlier is None else (
             earlier_contacts, state, earlier))
-        now = patched[1]
+        now = patched.reach
         limit = self.cache.session_ns - RACY_NS
         if any(st.st_mtime_ns >= limit for _, st, _ in changed) or any(
                 note.problems and unread(note) for note in read.values()):

@@ -160,3 +160,46 @@ def test_the_watchers_feed_is_the_feed_built_afresh(ops: list[tuple[object, ...]
             expected = build_calendar(vault, schedule(vault.contacts, day, vault.config))
             assert service.snapshot is not None
             assert service.snapshot.feed == expected, op
+
+
+def test_the_lookup_of_names_is_kept_between_patches(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """At 50,000 contacts, making the lookup of names was most of a daily note's patch: the
+    watcher makes it once, and again only when a name comes, goes or changes."""
+    import vaultnetz.contacts as contacts_module
+
+    made: list[int] = []
+    original = contacts_module.ContactLookup.__init__
+
+    def counted(self, contacts):  # type: ignore[no-untyped-def]
+        made.append(len(contacts))
+        original(self, contacts)
+
+    monkeypatch.setattr(contacts_module.ContactLookup, "__init__", counted)
+    root = tmp_path / "vault"
+    (root / "People").mkdir(parents=True)
+    (root / "People" / "Anna.md").write_text(BODIES[0])
+    (root / "People" / "Bo.md").write_text(BODIES[0])
+    (root / "Daily").mkdir()
+    daily = root / "Daily" / "2026-11-01.md"
+    daily.write_text("Met [[Anna]].\n")
+    watched = NoteIndex(root, memoize=True)
+    watched.refresh()
+    watched.vault()
+    steps = [({"Daily/2026-11-01.md"}, {"Daily/2026-11-01.md": "Met [[Anna]] and [[Bo]].\n"}),
+             ({"Daily/2026-11-01.md"}, {"Daily/2026-11-01.md": "Met [[Bo]].\n"}),
+             # Bo has an alias now, which the daily note links.
+             ({"People/Bo.md", "Daily/2026-11-01.md"},
+              {"People/Bo.md": BODIES[1], "Daily/2026-11-01.md": "Met [[Bo B]].\n"}),
+             ({"Daily/2026-11-01.md"}, {"Daily/2026-11-01.md": "Met [[Bo B]] again.\n"})]
+    counts = []
+    for paths, texts in steps:
+        for rel, text in texts.items():
+            (root / rel).write_text(text)
+        watched.refresh_changed(paths)
+        before = len(made)
+        watched.vault()
+        counts.append(len(made) - before)
+        fresh = NoteIndex(root)
+        fresh.refresh()
+        assert state(watched) == state(fresh)
+    assert counts == [1, 0, 1, 0]
