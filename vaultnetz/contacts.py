@@ -309,6 +309,11 @@ class BuildMemo:
     # path → (note, what it is: "contact", "trip" or "", its date if dated and linking)
     kinds: dict[str, tuple[Note, str, date | None]] = field(default_factory=dict)
     duplicates: tuple[int, list[Problem]] = (-1, [])  # (names_version, their problems)
+    lookup: tuple[int, ContactLookup | None] = (-1, None)  # (names_version, the lookup)
+
+    def current_lookup(self) -> ContactLookup | None:
+        """The lookup of the last build's names, if one was made for them."""
+        return self.lookup[1] if self.lookup[0] == self.names_version else None
 
 
 def mentions_in(note: Note, day: date, contacts: tuple[Contact, ...], lookup: ContactLookup
@@ -340,7 +345,7 @@ def attach_mentions(
         names = tuple((c.path, c.name, c.aliases) for c in contacts)
         if names != memo.names:
             memo.names, memo.names_version = names, memo.names_version + 1
-    lookup: ContactLookup | None = None
+    lookup = memo.current_lookup() if memo is not None else None
     found: dict[str, list[Interaction]] = {}
     for note, day in dated_notes:
         cached = memo.mentions.get(note.path) if memo is not None else None
@@ -348,7 +353,10 @@ def attach_mentions(
                 and cached[1] == memo.names_version and cached[2] == day:
             mentions = cached[3]
         else:
-            lookup = lookup or ContactLookup(contacts)
+            if lookup is None:
+                lookup = ContactLookup(contacts)
+                if memo is not None:
+                    memo.lookup = (memo.names_version, lookup)
             mentions = mentions_in(note, day, contacts, lookup)
             if memo is not None:
                 memo.mentions[note.path] = (note, memo.names_version, day, mentions)

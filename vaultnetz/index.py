@@ -500,7 +500,7 @@ class NoteIndex:
                 notes = [self._notes[path] for path in sorted(self._notes)]
                 vault = build_vault(self.root, self.config, notes, self._problems(),
                                     self._memo)
-                self._lookup = None
+                self._lookup = self._memo.current_lookup() if self._memo is not None else None
                 if self._memo is not None:
                     self._reach = reaches(vault, ((n.path, mention_day(n, self.config) is None)
                                                   for n in notes),
