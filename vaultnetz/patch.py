@@ -12,7 +12,8 @@ afresh. Pure: no file access.
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Callable, Iterable
+from bisect import bisect_left, insort
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from datetime import date
 from operator import attrgetter
@@ -28,7 +29,7 @@ from .contacts import (
     mention_day,
     mentions_in,
 )
-from .model import Contact, Interaction
+from .model import Contact, Interaction, Problem
 from .notes import Note, link_key
 
 # What a change to a note can touch: anything (build afresh); only its own contact (a
@@ -133,22 +134,23 @@ def patch(vault: Vault, changed: list[tuple[Note, int]], removed: list[str], con
     50,000 contacts, most of a daily note's patch.
     """
     contacts = vault.contacts
-    where = {c.path: i for i, c in enumerate(contacts)}
     bases: dict[str, Contact] = {}  # the contacts built anew, without their mentions
     gone: set[str] = set()  # contacts no more
     renamed = False  # a contact added, removed, or with another name or aliases
     changed_keys: set[str] = set()  # of those names: links by them may resolve otherwise
     touched = {note.path for note, _ in changed} | set(removed)
     kept = [p for p in vault.problems if p.path not in touched or p.code == "duplicate-name"]
+    added: list[Problem] = []  # the changed notes' problems
     now: dict[str, int] = {}
     dated: list[tuple[Note, date]] = []  # the changed notes whose links are mentions
     for rel in removed:
-        if rel in where:
+        old = _contact_at(contacts, rel)
+        if old is not None:
             gone.add(rel)
-            changed_keys |= name_keys(contacts[where[rel]])
+            changed_keys |= name_keys(old)
     for note, _ in changed:
         rel = note.path
-        old = contacts[where[rel]] if rel in where else None
+        old = _contact_at(contacts, rel)
         is_contact = note.ok and is_contact_note(note, config)
         if is_contact and mention_day(note, config) is not None:
             return None  # a contact whose links are mentions
@@ -165,13 +167,13 @@ def patch(vault: Vault, changed: list[tuple[Note, int]], removed: list[str], con
                 renamed = True
                 changed_keys |= name_keys(contact) ^ (set() if old is None else name_keys(old))
             bases[rel] = contact
-            kept.extend(note.problems)
-            kept.extend(field_problems)
+            added.extend(note.problems)
+            added.extend(field_problems)
             now[rel] = CONTACT
             continue
         elif not may_be_plain(rel):
             return None  # a trip, or a note in a people folder that is no contact
-        kept.extend(note.problems)
+        added.extend(note.problems)
         day = mention_day(note, config)
         if day is not None:
             dated.append((note, day))
@@ -190,13 +192,12 @@ def patch(vault: Vault, changed: list[tuple[Note, int]], removed: list[str], con
                 now[note.path] = PLAIN if day is None else DATED
     # The contacts as they are now, those built anew still without mentions: in their
     # places, or, when some came or went, in the order of their paths (as a build has them).
-    moved = bool(gone) or any(path not in where for path in bases)
+    moved = bool(gone) or any(_contact_at(contacts, path) is None for path in bases)
     if moved:
         out = sorted([c for c in contacts if c.path not in gone and c.path not in bases]
                      + list(bases.values()), key=attrgetter("path"))
     else:
-        out = [bases.get(c.path, c) for c in contacts] if bases else list(contacts)
-    index = {c.path: i for i, c in enumerate(out)} if moved else where
+        out = [bases.get(c.path, c) for c in contacts] if renamed else list(contacts)
     mentions: list[tuple[str, Interaction]] = []
     if renamed:
         lookup = None  # the names, or their places, are others now
@@ -213,7 +214,7 @@ def patch(vault: Vault, changed: list[tuple[Note, int]], removed: list[str], con
     for path, interaction in mentions:
         new_mentions.setdefault(path, []).append(interaction)
     for path in affected:
-        old = contacts[where[path]] if path in where else None
+        old = _contact_at(contacts, path)
         base = bases.get(path)
         contact = base if base is not None else old
         assert contact is not None  # affected: a contact now, and before or anew
@@ -222,11 +223,15 @@ def patch(vault: Vault, changed: list[tuple[Note, int]], removed: list[str], con
         kept_mentions = [] if old is None else [
             i for i in old.interactions if i.source == "mention" and i.path not in touched]
         all_mentions = sorted(kept_mentions + new_mentions.get(path, []), key=lambda i: i.path)
-        out[index[path]] = replace(contact, interactions=own + tuple(all_mentions))
+        out[_place(out, path)] = replace(contact, interactions=own + tuple(all_mentions))
     final = tuple(out)
     if renamed:  # who shares a name with whom: worked out again
         kept = [p for p in kept if p.code != "duplicate-name"] + duplicate_problems(final)
-    kept.sort(key=lambda p: (p.path, p.line or 0, p.code))
+        kept.extend(added)
+        kept.sort(key=_problem_order)
+    else:  # the others are in order: the few new ones put in their places
+        for problem in sorted(added, key=_problem_order):
+            insort(kept, problem, key=_problem_order)
     for source in touched:
         sources.pop(source, None)
     for path, interaction in mentions:
@@ -234,3 +239,18 @@ def patch(vault: Vault, changed: list[tuple[Note, int]], removed: list[str], con
     count = vault.note_count + sum(1 for _, reach in changed if reach == NEW) - len(removed)
     return Patched(replace(vault, contacts=final, problems=tuple(kept), note_count=count),
                    now, lookup)
+
+
+def _problem_order(problem: Problem) -> tuple[str, int, str]:
+    return problem.path, problem.line or 0, problem.code  # as build_vault orders them
+
+
+def _place(contacts: Sequence[Contact], path: str) -> int:
+    """Where the contact at ``path`` is, or would be, among ``contacts``: every build and
+    patch keeps them in the order of their paths."""
+    return bisect_left(contacts, path, key=attrgetter("path"))
+
+
+def _contact_at(contacts: Sequence[Contact], path: str) -> Contact | None:
+    place = _place(contacts, path)
+    return contacts[place] if place < len(contacts) and contacts[place].path == path else None
