@@ -33,12 +33,9 @@ from .notes import (
     walk_notes,
 )
 from .patch import (
-    CONTACT,
-    DATED,
     MAX_LINKED,
     MAX_PATCHED,
     NEW,
-    PLAIN,
     REBUILD,
     links_any,
     mention_sources,
@@ -523,16 +520,12 @@ class NoteIndex:
         removed: list[str] = []
         for rel in sorted(self._dirty):
             note, reach = self._notes.get(rel), self._reach.get(rel, NEW)
-            if note is None:
-                if reach == NEW:
-                    continue  # added and removed again since
-                if reach not in (CONTACT, PLAIN, DATED):
-                    return None
-                removed.append(rel)
-            elif reach == REBUILD:
+            if reach == REBUILD:
                 return None
-            else:
+            if note is not None:
                 changed.append((note, reach))
+            elif reach != NEW:  # else added and removed again since
+                removed.append(rel)
 
         def linking(words: set[str]) -> list[Note] | None:
             """The unchanged notes whose links may resolve otherwise (``patch.Linking``)."""

@@ -18,12 +18,10 @@ from .index import NoteIndex, Progress, ReadSizes, Walked, open_cache
 from .model import Problem
 from .notes import FileStat, Note
 from .patch import (
-    CONTACT,
     DATED,
     MAX_LINKED,
     MAX_PATCHED,
     NEW,
-    PLAIN,
     REBUILD,
     link_targets,
     links_any,
@@ -184,7 +182,7 @@ class OneShotIndex(NoteIndex):
             present = {rel for rel, st, _ in scanned if st is not None}
             removed = [rel for rel in stats if rel not in present]
             if len(removed) + len(changed) > MAX_PATCHED \
-                    or any(stats[rel][2] not in (CONTACT, PLAIN, DATED) for rel in removed):
+                    or any(stats[rel][2] == REBUILD for rel in removed):
                 return None
         built = None
         with contextlib.suppress(Exception):  # damaged: built afresh

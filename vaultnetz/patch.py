@@ -4,9 +4,9 @@ One set of rules for the one-shot commands (patching the snapshot of the last bu
 for the watcher (patching the vault it keeps): a change that reaches no further than its
 own contact, its own problems and the mentions it makes is patched in. So is a contact
 added, removed or given another name: the dated notes whose links may resolve otherwise
-now (``linking``) are read again with it. Anything else — a contact note whose links are
-mentions (it has a date), a trip, a broken contact, too many notes at once — is built
-afresh. Pure: no file access.
+now (``linking``) are read again with it; and a trip note. Anything else — a contact or
+trip note whose links are mentions (it has a date), a broken contact in a people folder,
+too many notes at once — is built afresh. Pure: no file access.
 """
 
 from __future__ import annotations
@@ -31,13 +31,15 @@ from .contacts import (
 )
 from .model import Contact, Interaction, Problem
 from .notes import Note, link_key
+from .trips import Trip, in_trip_folder, trip_from_note
 
 # What a change to a note can touch: anything (build afresh); only its own contact (a
 # contact note that mentions nobody: its links, if any, are no mentions without a date);
 # only its own problems (a note that is no contact, no trip and mentions nobody: most notes
-# of a vault — projects, meetings, ideas); or its problems and the mentions it makes (a
-# dated note that links contacts: a daily note).
-REBUILD, CONTACT, PLAIN, DATED = 0, 1, 2, 3
+# of a vault — projects, meetings, ideas); its problems and the mentions it makes (a
+# dated note that links contacts: a daily note); or its trip and problems (a note in a
+# trips folder that mentions nobody).
+REBUILD, CONTACT, PLAIN, DATED, TRIP = 0, 1, 2, 3, 4
 NEW = -1  # a note the last build did not have
 MAX_PATCHED = 50  # more changed notes than this: build afresh
 MAX_LINKED = 1000  # more notes whose links may resolve otherwise after a rename: the same
@@ -53,6 +55,8 @@ def reaches(vault: Vault, notes: Iterable[tuple[str, bool]],
     def reach(path: str, mentions_nobody: bool) -> int:
         if path in contacts:
             return CONTACT if mentions_nobody else REBUILD
+        if path not in skipped and in_trip_folder(path, vault.config):
+            return TRIP if mentions_nobody else REBUILD
         if path in skipped or not may_be_plain(path):
             return REBUILD
         return PLAIN if mentions_nobody else DATED
@@ -141,6 +145,9 @@ def patch(vault: Vault, changed: list[tuple[Note, int]], removed: list[str], con
     touched = {note.path for note, _ in changed} | set(removed)
     kept = [p for p in vault.problems if p.path not in touched or p.code == "duplicate-name"]
     added: list[Problem] = []  # the changed notes' problems
+    # The trips of the notes in a trips folder that changed or are gone (None: no trip).
+    trips: dict[str, Trip | None] = dict.fromkeys(
+        (rel for rel in touched if in_trip_folder(rel, config)), None)
     now: dict[str, int] = {}
     dated: list[tuple[Note, date]] = []  # the changed notes whose links are mentions
     for rel in removed:
@@ -170,6 +177,15 @@ def patch(vault: Vault, changed: list[tuple[Note, int]], removed: list[str], con
             added.extend(note.problems)
             added.extend(field_problems)
             now[rel] = CONTACT
+            continue
+        elif in_trip_folder(rel, config):
+            if mention_day(note, config) is not None:
+                return None  # a trip note whose links are mentions
+            trip, trip_problems = trip_from_note(note, config) if note.ok else (None, [])
+            added.extend(note.problems)
+            added.extend(trip_problems)
+            trips[rel] = trip
+            now[rel] = TRIP
             continue
         elif not may_be_plain(rel):
             return None  # a trip, or a note in a people folder that is no contact
@@ -237,8 +253,11 @@ def patch(vault: Vault, changed: list[tuple[Note, int]], removed: list[str], con
     for path, interaction in mentions:
         sources.setdefault(interaction.path, set()).add(path)
     count = vault.note_count + sum(1 for _, reach in changed if reach == NEW) - len(removed)
-    return Patched(replace(vault, contacts=final, problems=tuple(kept), note_count=count),
-                   now, lookup)
+    trips_now = vault.trips if not trips else tuple(sorted(
+        [t for t in vault.trips if t.path not in trips]
+        + [t for t in trips.values() if t is not None], key=attrgetter("path")))
+    return Patched(replace(vault, contacts=final, problems=tuple(kept), note_count=count,
+                           trips=trips_now), now, lookup)
 
 
 def _problem_order(problem: Problem) -> tuple[str, int, str]:

@@ -50,6 +50,10 @@ EDITS = {
     "yaml-error": lambda text: "---\nkey: [\n---\n" + text,
     "broken": lambda text: "---\nname: [\n---\n",
     "dated-link": lambda text: text.replace("---\n", "---\ndate: 2026-11-03\n", 1) + "[[Bo]]\n",
+    # A trip's dates and city (any other note: the key is added, or changes nothing).
+    "trip-dates": lambda text: text.replace("to: 2026-12-03", "to: 2026-12-09").replace(
+        "city: Köln", "city: Bonn"),
+    "trip-bad": lambda text: text.replace("from: 2026-12-01", "from: someday"),
     "same": lambda text: text,
     "link": lambda text: text + "Also [[Bo]], [[Annie|A.]] and [[Nobody]].\n",
     "unlink": lambda text: text.replace("[[", "(").replace("]]", ")"),
@@ -60,6 +64,7 @@ NEW_NOTES = {
     "Notes/New idea.md": "---\ntopic: housing\n---\nNothing about people.\n",
     "People/Dana.md": "---\ncadence: 2m\n---\n",
     "Elsewhere/Eve.md": "---\ntags: [person]\naliases: [Nobody]\n---\n",
+    "Trips/Bonn.md": "---\ncity: Bonn\nfrom: 2026-11-28\n---\nSee [[Bo]] there.\n",
 }
 
 steps = st.lists(
