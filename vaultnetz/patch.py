@@ -4,9 +4,9 @@ One set of rules for the one-shot commands (patching the snapshot of the last bu
 for the watcher (patching the vault it keeps): a change that reaches no further than its
 own contact, its own problems and the mentions it makes is patched in. So is a contact
 added, removed or given another name: the dated notes whose links may resolve otherwise
-now (``linking``) are read again with it; and a trip note. Anything else — a contact or
-trip note whose links are mentions (it has a date), a broken contact in a people folder,
-too many notes at once — is built afresh. Pure: no file access.
+now (``linking``) are read again with it; so is a contact note that breaks or is mended,
+and a trip note. Anything else — a contact or trip note whose links are mentions (it has a
+date), too many notes at once — is built afresh. Pure: no file access.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from .contacts import (
     Vault,
     contact_from_note,
     duplicate_problems,
+    in_people_folder,
     is_contact_note,
     mention_day,
     mentions_in,
@@ -37,9 +38,10 @@ from .trips import Trip, in_trip_folder, trip_from_note
 # contact note that mentions nobody: its links, if any, are no mentions without a date);
 # only its own problems (a note that is no contact, no trip and mentions nobody: most notes
 # of a vault — projects, meetings, ideas); its problems and the mentions it makes (a
-# dated note that links contacts: a daily note); or its trip and problems (a note in a
-# trips folder that mentions nobody).
-REBUILD, CONTACT, PLAIN, DATED, TRIP = 0, 1, 2, 3, 4
+# dated note that links contacts: a daily note); its trip and problems (a note in a trips
+# folder that mentions nobody); or, like CONTACT, a contact note that cannot be read as one
+# (a broken contact, which mentions nobody).
+REBUILD, CONTACT, PLAIN, DATED, TRIP, BROKEN = 0, 1, 2, 3, 4, 5
 NEW = -1  # a note the last build did not have
 MAX_PATCHED = 50  # more changed notes than this: build afresh
 MAX_LINKED = 1000  # more notes whose links may resolve otherwise after a rename: the same
@@ -55,9 +57,11 @@ def reaches(vault: Vault, notes: Iterable[tuple[str, bool]],
     def reach(path: str, mentions_nobody: bool) -> int:
         if path in contacts:
             return CONTACT if mentions_nobody else REBUILD
-        if path not in skipped and in_trip_folder(path, vault.config):
+        if path in skipped:
+            return BROKEN if mentions_nobody else REBUILD
+        if in_trip_folder(path, vault.config):
             return TRIP if mentions_nobody else REBUILD
-        if path in skipped or not may_be_plain(path):
+        if not may_be_plain(path):
             return REBUILD
         return PLAIN if mentions_nobody else DATED
 
@@ -150,6 +154,7 @@ def patch(vault: Vault, changed: list[tuple[Note, int]], removed: list[str], con
         (rel for rel in touched if in_trip_folder(rel, config)), None)
     now: dict[str, int] = {}
     dated: list[tuple[Note, date]] = []  # the changed notes whose links are mentions
+    broken = set(vault.broken_contacts) - touched  # and those read now that are broken
     for rel in removed:
         old = _contact_at(contacts, rel)
         if old is not None:
@@ -161,24 +166,24 @@ def patch(vault: Vault, changed: list[tuple[Note, int]], removed: list[str], con
         is_contact = note.ok and is_contact_note(note, config)
         if is_contact and mention_day(note, config) is not None:
             return None  # a contact whose links are mentions
-        if old is not None and not is_contact:
-            if not may_be_plain(rel):
-                return None  # a broken contact: in a people folder
-            gone.add(rel)  # no contact any more (untagged, or broken elsewhere)
+        contact, field_problems = contact_from_note(note, config) if is_contact else (None, [])
+        if old is not None and contact is None:
+            gone.add(rel)  # no contact any more: broken, or untagged
             changed_keys |= name_keys(old)
-        elif is_contact:
-            contact, field_problems = contact_from_note(note, config)
-            if contact is None:
-                return None  # a broken contact
+        if is_contact or (not note.ok and in_people_folder(rel, config.people_folders)):
+            added.extend(note.problems)
+            added.extend(field_problems)
+            if contact is None:  # a contact note that cannot be read as one
+                broken.add(rel)
+                now[rel] = BROKEN
+                continue
             if old is None or (contact.name, contact.aliases) != (old.name, old.aliases):
                 renamed = True
                 changed_keys |= name_keys(contact) ^ (set() if old is None else name_keys(old))
             bases[rel] = contact
-            added.extend(note.problems)
-            added.extend(field_problems)
             now[rel] = CONTACT
             continue
-        elif in_trip_folder(rel, config):
+        if in_trip_folder(rel, config):
             if mention_day(note, config) is not None:
                 return None  # a trip note whose links are mentions
             trip, trip_problems = trip_from_note(note, config) if note.ok else (None, [])
@@ -187,8 +192,8 @@ def patch(vault: Vault, changed: list[tuple[Note, int]], removed: list[str], con
             trips[rel] = trip
             now[rel] = TRIP
             continue
-        elif not may_be_plain(rel):
-            return None  # a trip, or a note in a people folder that is no contact
+        if not may_be_plain(rel):
+            return None  # in a people folder, and neither a contact nor broken: none is
         added.extend(note.problems)
         day = mention_day(note, config)
         if day is not None:
@@ -257,7 +262,8 @@ def patch(vault: Vault, changed: list[tuple[Note, int]], removed: list[str], con
         [t for t in vault.trips if t.path not in trips]
         + [t for t in trips.values() if t is not None], key=attrgetter("path")))
     return Patched(replace(vault, contacts=final, problems=tuple(kept), note_count=count,
-                           trips=trips_now), now, lookup)
+                           trips=trips_now, broken_contacts=tuple(sorted(broken))),
+                   now, lookup)
 
 
 def _problem_order(problem: Problem) -> tuple[str, int, str]:

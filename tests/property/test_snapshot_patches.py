@@ -49,6 +49,7 @@ EDITS = {
     "tag": lambda text: "---\ntags: [person]\n---\n" + text,
     "yaml-error": lambda text: "---\nkey: [\n---\n" + text,
     "broken": lambda text: "---\nname: [\n---\n",
+    "fixed": lambda text: "---\ncadence: 2m\ntags: [person]\n---\n",  # also a broken one
     "dated-link": lambda text: text.replace("---\n", "---\ndate: 2026-11-03\n", 1) + "[[Bo]]\n",
     # A trip's dates and city (any other note: the key is added, or changes nothing).
     "trip-dates": lambda text: text.replace("to: 2026-12-03", "to: 2026-12-09").replace(
@@ -186,6 +187,29 @@ def test_only_the_changed_notes_are_read(tmp_path: Path) -> None:
     vault, index = read(root, cache_dir)
     assert index.from_snapshot and index.parsed == 1
     assert parts(vault) == parts(load_vault(root))
+
+
+def test_a_contact_broken_and_mended_is_patched(tmp_path: Path) -> None:
+    """A contact note saved with broken front-matter, and mended again: each time only that
+    note and the daily note linking it are read, and the vault is the one built afresh (its
+    contact gone, then back, with its mentions)."""
+    root, cache_dir = tmp_path / "vault", tmp_path / "cache"
+    for rel, text in {**CONTACTS, **OTHERS}.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text, encoding="utf-8")
+        os.utime(root / rel, (OLD, OLD))
+    for _ in range(2):
+        read(root, cache_dir)
+    anna = root / "People" / "Anna.md"
+    for n, (text, broken) in enumerate([("---\nname: [\n---\n", True),
+                                        (CONTACTS["People/Anna.md"], False)], 1):
+        anna.write_text(text, encoding="utf-8")
+        os.utime(anna, (OLD + n, OLD + n))
+        vault, index = read(root, cache_dir)
+        assert index.from_snapshot and index.parsed == 2
+        assert parts(vault) == parts(load_vault(root))
+        assert ("People/Anna.md" in vault.broken_contacts) == broken
+        assert any(c.path == "People/Anna.md" for c in vault.contacts) != broken
 
 
 NAMEISH = st.text(st.sampled_from("aAbBöÖßİ .-/\\\t\u0308\u00a0mdMD"), max_size=12)

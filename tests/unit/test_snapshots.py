@@ -18,6 +18,7 @@ from conftest import (
     TODAY,
     VAULT_CHANGES,
     change_vault,
+    contact_note,
     freeze_mtimes,
 )
 from vaultnetz.cache import cache_file
@@ -236,8 +237,12 @@ def test_a_snapshot_that_cannot_serve_is_not_decoded(vault: Path, cache_dir: Pat
     """Its notes' stats say at once that it cannot serve: its contacts are never decoded."""
     import vaultnetz.load as load_module
 
+    # A contact whose links are mentions (it has a date): a change to it reaches further.
+    dated = vault / "People" / "Dated Dora.md"
+    dated.write_text(contact_note("date: 2026-11-02") + "Met [[Anna Berger]].\n")
+    freeze_mtimes(vault)
     for _ in range(2):
-        built = read(vault, cache_dir)[0]
+        read(vault, cache_dir)
     decoded: list[bool] = []
 
     def watched(parts):  # type: ignore[no-untyped-def]
@@ -247,8 +252,7 @@ def test_a_snapshot_that_cannot_serve_is_not_decoded(vault: Path, cache_dir: Pat
         return stats, walk, state, lambda: decoded.append(True) or decode(), links
 
     monkeypatch.setattr(load_module, "open_snapshot", watched)
-    broken = vault / built.broken_contacts[0]  # a broken contact changed: built afresh
-    broken.write_bytes(broken.read_bytes() + b"\nMore.\n")
+    dated.write_text(dated.read_text(encoding="utf-8") + "More.\n", encoding="utf-8")
     result, index = read(vault, cache_dir)
     assert not index.from_snapshot and decoded == []
     assert parts(result) == parts(read(vault, None)[0])
