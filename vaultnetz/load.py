@@ -18,9 +18,9 @@ from .index import NoteIndex, Progress, ReadSizes, Walked, open_cache
 from .model import Problem
 from .notes import FileStat, Note
 from .patch import (
-    DATED,
     MAX_LINKED,
     MAX_PATCHED,
+    MENTIONS,
     NEW,
     REBUILD,
     link_targets,
@@ -251,7 +251,7 @@ class OneShotIndex(NoteIndex):
         # The links' targets: as stored, unless a note that had or has some changed.
         targets = {rel: link_targets(note, self.config) for rel, note in read.items()}
         links_now: Links | bytes = stored_links
-        if any(targets.values()) or any(stats[rel][2] == DATED for rel in chain(
+        if any(targets.values()) or any(stats[rel][2] & MENTIONS for rel in chain(
                 (rel for rel, _, _ in changed), removed) if rel in stats):
             links_now = decode_links(stored_links) if links is None else links
             for rel in chain(removed, targets):

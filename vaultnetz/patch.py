@@ -1,12 +1,12 @@
 """What a change to a note can touch, and a built vault patched for a few changed notes.
 
 One set of rules for the one-shot commands (patching the snapshot of the last build) and
-for the watcher (patching the vault it keeps): a change that reaches no further than its
-own contact, its own problems and the mentions it makes is patched in. So is a contact
-added, removed or given another name: the dated notes whose links may resolve otherwise
-now (``linking``) are read again with it; so is a contact note that breaks or is mended,
-and a trip note. Anything else — a contact or trip note whose links are mentions (it has a
-date), too many notes at once — is built afresh. Pure: no file access.
+for the watcher (patching the vault it keeps). A changed note gives its contact anew
+(keeping the mentions of it), its trip, its problems and the mentions it makes; a contact
+added, removed, renamed, broken or mended also has the dated notes whose links may resolve
+otherwise now (``linking``) read again with it. Only too many changed notes at once are
+built afresh (and, by the callers, another config or other problems walking the vault).
+Pure: no file access.
 """
 
 from __future__ import annotations
@@ -34,14 +34,14 @@ from .model import Contact, Interaction, Problem
 from .notes import Note, link_key
 from .trips import Trip, in_trip_folder, trip_from_note
 
-# What a change to a note can touch: anything (build afresh); only its own contact (a
-# contact note that mentions nobody: its links, if any, are no mentions without a date);
-# only its own problems (a note that is no contact, no trip and mentions nobody: most notes
-# of a vault — projects, meetings, ideas); its problems and the mentions it makes (a
-# dated note that links contacts: a daily note); its trip and problems (a note in a trips
-# folder that mentions nobody); or, like CONTACT, a contact note that cannot be read as one
-# (a broken contact, which mentions nobody).
-REBUILD, CONTACT, PLAIN, DATED, TRIP, BROKEN = 0, 1, 2, 3, 4, 5
+# What a note is, for what a change to it can touch (its "reach"): a contact's note (its
+# contact), a plain note (only its problems: most notes of a vault — projects, meetings,
+# ideas), a trip note (its trip), a contact note that cannot be read as one (a broken
+# contact: its contact is gone); with MENTIONS, its links are mentions of the contacts they
+# link (it has a date: a daily note, DATED). REBUILD: anything (build afresh).
+REBUILD, CONTACT, PLAIN, TRIP, BROKEN = 0, 1, 2, 4, 5
+MENTIONS = 8
+DATED = PLAIN | MENTIONS
 NEW = -1  # a note the last build did not have
 MAX_PATCHED = 50  # more changed notes than this: build afresh
 MAX_LINKED = 1000  # more notes whose links may resolve otherwise after a rename: the same
@@ -53,19 +53,15 @@ def reaches(vault: Vault, notes: Iterable[tuple[str, bool]],
     ``mention_day``) — can touch."""
     contacts = {c.path for c in vault.contacts}
     skipped = set(vault.broken_contacts)
+    return {path: _reach(path, path in contacts, path in skipped, not mentions_nobody,
+                         vault.config, may_be_plain) for path, mentions_nobody in notes}
 
-    def reach(path: str, mentions_nobody: bool) -> int:
-        if path in contacts:
-            return CONTACT if mentions_nobody else REBUILD
-        if path in skipped:
-            return BROKEN if mentions_nobody else REBUILD
-        if in_trip_folder(path, vault.config):
-            return TRIP if mentions_nobody else REBUILD
-        if not may_be_plain(path):
-            return REBUILD
-        return PLAIN if mentions_nobody else DATED
 
-    return {path: reach(path, mentions_nobody) for path, mentions_nobody in notes}
+def _reach(path: str, contact: bool, broken: bool, mentions: bool, config: Config,
+           may_be_plain: Callable[[str], bool]) -> int:
+    kind = (CONTACT if contact else BROKEN if broken else TRIP if in_trip_folder(path, config)
+            else PLAIN if may_be_plain(path) else REBUILD)
+    return kind | MENTIONS if mentions and kind != REBUILD else kind
 
 
 def link_targets(note: Note, config: Config) -> tuple[str, ...]:
@@ -164,8 +160,10 @@ def patch(vault: Vault, changed: list[tuple[Note, int]], removed: list[str], con
         rel = note.path
         old = _contact_at(contacts, rel)
         is_contact = note.ok and is_contact_note(note, config)
-        if is_contact and mention_day(note, config) is not None:
-            return None  # a contact whose links are mentions
+        day = mention_day(note, config)
+        if day is not None:
+            dated.append((note, day))
+        flag = MENTIONS if day is not None else 0
         contact, field_problems = contact_from_note(note, config) if is_contact else (None, [])
         if old is not None and contact is None:
             gone.add(rel)  # no contact any more: broken, or untagged
@@ -175,42 +173,39 @@ def patch(vault: Vault, changed: list[tuple[Note, int]], removed: list[str], con
             added.extend(field_problems)
             if contact is None:  # a contact note that cannot be read as one
                 broken.add(rel)
-                now[rel] = BROKEN
+                now[rel] = BROKEN | flag
                 continue
             if old is None or (contact.name, contact.aliases) != (old.name, old.aliases):
                 renamed = True
                 changed_keys |= name_keys(contact) ^ (set() if old is None else name_keys(old))
             bases[rel] = contact
-            now[rel] = CONTACT
+            now[rel] = CONTACT | flag
             continue
         if in_trip_folder(rel, config):
-            if mention_day(note, config) is not None:
-                return None  # a trip note whose links are mentions
             trip, trip_problems = trip_from_note(note, config) if note.ok else (None, [])
             added.extend(note.problems)
             added.extend(trip_problems)
             trips[rel] = trip
-            now[rel] = TRIP
+            now[rel] = TRIP | flag
             continue
         if not may_be_plain(rel):
             return None  # in a people folder, and neither a contact nor broken: none is
         added.extend(note.problems)
-        day = mention_day(note, config)
-        if day is not None:
-            dated.append((note, day))
-        now[rel] = PLAIN if day is None else DATED
+        now[rel] = PLAIN | flag
     renamed = renamed or bool(gone)
     if changed_keys:
         again = linking(words(changed_keys))
         if again is None:
             return None
-        for note in again:
+        for note in again:  # unchanged: only their mentions are made again
             if note.path not in touched:
                 touched.add(note.path)
                 day = mention_day(note, config)
                 if day is not None:
                     dated.append((note, day))
-                now[note.path] = PLAIN if day is None else DATED
+                now[note.path] = _reach(
+                    note.path, _contact_at(contacts, note.path) is not None,
+                    note.path in vault.broken_contacts, day is not None, config, may_be_plain)
     # The contacts as they are now, those built anew still without mentions: in their
     # places, or, when some came or went, in the order of their paths (as a build has them).
     moved = bool(gone) or any(_contact_at(contacts, path) is None for path in bases)

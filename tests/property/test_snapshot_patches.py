@@ -212,6 +212,31 @@ def test_a_contact_broken_and_mended_is_patched(tmp_path: Path) -> None:
         assert any(c.path == "People/Anna.md" for c in vault.contacts) != broken
 
 
+def test_a_dated_contact_note_is_patched(tmp_path: Path) -> None:
+    """Templates that give every note a `date` make a contact's links mentions of those it
+    links: editing such a contact note (the most frequent edit) is patched too — its
+    contact anew and its mentions of the others."""
+    root, cache_dir = tmp_path / "vault", tmp_path / "cache"
+    files = {**CONTACTS, **OTHERS, "People/Dora.md": "---\ndate: 2026-11-02\n---\nMet [[Bo]].\n"}
+    for rel, text in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text, encoding="utf-8")
+        os.utime(root / rel, (OLD, OLD))
+    for _ in range(2):
+        read(root, cache_dir)
+    dora = root / "People" / "Dora.md"
+    for n, more in enumerate(["## Log\n- 2026-11-20 Call\n", "Then [[Cem]] and [[Dora]].\n",
+                              "No more links.\n"], 1):
+        text = dora.read_text(encoding="utf-8") + more
+        dora.write_text(text if n < 3 else text.replace("[[", "(("), encoding="utf-8")
+        os.utime(dora, (OLD + n, OLD + n))
+        vault, index = read(root, cache_dir)
+        assert index.from_snapshot and index.parsed == 1
+        assert parts(vault) == parts(load_vault(root))
+    bo = next(c for c in vault.contacts if c.path == "People/Bo.md")
+    assert [i.path for i in bo.interactions if i.source == "mention"] == ["Daily/2026-11-02.md"]
+
+
 NAMEISH = st.text(st.sampled_from("aAbBöÖßİ .-/\\\t\u0308\u00a0mdMD"), max_size=12)
 
 

@@ -18,7 +18,6 @@ from conftest import (
     TODAY,
     VAULT_CHANGES,
     change_vault,
-    contact_note,
     freeze_mtimes,
 )
 from vaultnetz.cache import cache_file
@@ -27,6 +26,7 @@ from vaultnetz.feed import vault_feed
 from vaultnetz.index import NoteIndex, open_cache
 from vaultnetz.load import OneShotIndex, load_vault
 from vaultnetz.model import Birthday, Cadence, Contact, Interaction, Problem
+from vaultnetz.patch import MAX_PATCHED
 from vaultnetz.schedule import schedule
 from vaultnetz.snapshot import (
     CONTACT_FIELDS,
@@ -237,10 +237,6 @@ def test_a_snapshot_that_cannot_serve_is_not_decoded(vault: Path, cache_dir: Pat
     """Its notes' stats say at once that it cannot serve: its contacts are never decoded."""
     import vaultnetz.load as load_module
 
-    # A contact whose links are mentions (it has a date): a change to it reaches further.
-    dated = vault / "People" / "Dated Dora.md"
-    dated.write_text(contact_note("date: 2026-11-02") + "Met [[Anna Berger]].\n")
-    freeze_mtimes(vault)
     for _ in range(2):
         read(vault, cache_dir)
     decoded: list[bool] = []
@@ -252,7 +248,8 @@ def test_a_snapshot_that_cannot_serve_is_not_decoded(vault: Path, cache_dir: Pat
         return stats, walk, state, lambda: decoded.append(True) or decode(), links
 
     monkeypatch.setattr(load_module, "open_snapshot", watched)
-    dated.write_text(dated.read_text(encoding="utf-8") + "More.\n", encoding="utf-8")
+    for n in range(MAX_PATCHED + 1):  # more new notes than are patched: built afresh
+        (vault / f"Notes {n}.md").write_text("A new note.\n", encoding="utf-8")
     result, index = read(vault, cache_dir)
     assert not index.from_snapshot and decoded == []
     assert parts(result) == parts(read(vault, None)[0])
