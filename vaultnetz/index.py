@@ -215,6 +215,8 @@ class NoteIndex:
         self._settle(reads, notes.keys() | removed)
         self._notes, self._walk_problems = notes, reads.walk_problems
         self._folders = None
+        if self._memo is not None:  # the watcher: made now, not on its first edit's event
+            self._folder_notes()
         if changed:
             self._vault = None
         return changed
