@@ -113,7 +113,7 @@ def links_any(targets: Iterable[str], wanted: set[str]) -> bool:
 
 
 # The unchanged dated notes whose links may resolve otherwise when a name with one of these
-# ``words`` comes or goes, as notes — or None when they are too many, or one is a contact.
+# ``words`` comes or goes, as notes — or None when they are too many (build afresh).
 Linking = Callable[[set[str]], list[Note] | None]
 
 
@@ -126,14 +126,13 @@ class Patched(NamedTuple):
 def patch(vault: Vault, changed: list[tuple[Note, int]], removed: list[str], config: Config,
           may_be_plain: Callable[[str], bool], sources: dict[str, set[str]],
           linking: Linking, lookup: ContactLookup | None = None) -> Patched | None:
-    """``vault`` with the ``changed`` notes (each with its reach before: CONTACT, PLAIN,
-    DATED or NEW) as they are now and the ``removed`` ones gone; None when a change
-    reaches further (build afresh).
+    """``vault`` with the ``changed`` notes (each with its reach before, or NEW) as they
+    are now and the ``removed`` ones gone; None when that cannot be patched (build afresh).
 
     ``sources``: the paths of the contacts each note mentions (``mention_sources``; at
     least for the changed and removed notes), so that no contact's interactions are looked
     through. It is brought up to date for them when the vault is patched. ``linking``: see
-    ``Linking``; asked only when a contact is added, removed or renamed. ``lookup``: one
+    ``Linking``; asked only when a contact comes, goes or is renamed. ``lookup``: one
     for ``vault.contacts`` kept from before (the watcher's), else made when needed — at
     50,000 contacts, most of a daily note's patch.
     """
