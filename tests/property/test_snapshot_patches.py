@@ -97,17 +97,24 @@ def read(root: Path, cache_dir: Path) -> tuple[Vault, NoteIndex]:
         cache.close()
 
 
+def stored(root: Path, cache_dir: Path, files: dict[str, str] | None = None) -> Vault:
+    """A vault of ``files`` (the contacts and other notes above), all of them old, with its
+    snapshot stored (by the second run)."""
+    for rel, text in (files or {**CONTACTS, **OTHERS}).items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text, encoding="utf-8")
+        os.utime(root / rel, (OLD, OLD))
+    for _ in range(2):
+        vault = read(root, cache_dir)[0]
+    return vault
+
+
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(steps)
 def test_a_patched_vault_is_the_vault_built_afresh(changes: list[tuple[str, str, bool]]) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         root, cache_dir = Path(tmp) / "vault", Path(tmp) / "cache"
-        for rel, text in {**CONTACTS, **OTHERS}.items():
-            (root / rel).parent.mkdir(parents=True, exist_ok=True)
-            (root / rel).write_text(text, encoding="utf-8")
-            os.utime(root / rel, (OLD, OLD))
-        for _ in range(2):  # the second run stores the snapshot
-            vault = read(root, cache_dir)[0]
+        vault = stored(root, cache_dir)
         plan(root, cache_dir, vault)  # and today's plan with it
         for n, (rel, edit, recent) in enumerate(changes, 1):
             path = root / rel
@@ -133,12 +140,7 @@ def test_a_patched_vault_is_the_vault_built_afresh(changes: list[tuple[str, str,
 
 def test_only_the_changed_notes_are_read(tmp_path: Path) -> None:
     root, cache_dir = tmp_path / "vault", tmp_path / "cache"
-    for rel, text in {**CONTACTS, **OTHERS}.items():
-        (root / rel).parent.mkdir(parents=True, exist_ok=True)
-        (root / rel).write_text(text, encoding="utf-8")
-        os.utime(root / rel, (OLD, OLD))
-    for _ in range(2):
-        read(root, cache_dir)
+    stored(root, cache_dir)
     anna = root / "People" / "Anna.md"
     anna.write_text(EDITS["log"](anna.read_text(encoding="utf-8")), encoding="utf-8")
     vault, index = read(root, cache_dir)
@@ -194,12 +196,7 @@ def test_a_contact_broken_and_mended_is_patched(tmp_path: Path) -> None:
     note and the daily note linking it are read, and the vault is the one built afresh (its
     contact gone, then back, with its mentions)."""
     root, cache_dir = tmp_path / "vault", tmp_path / "cache"
-    for rel, text in {**CONTACTS, **OTHERS}.items():
-        (root / rel).parent.mkdir(parents=True, exist_ok=True)
-        (root / rel).write_text(text, encoding="utf-8")
-        os.utime(root / rel, (OLD, OLD))
-    for _ in range(2):
-        read(root, cache_dir)
+    stored(root, cache_dir)
     anna = root / "People" / "Anna.md"
     for n, (text, broken) in enumerate([("---\nname: [\n---\n", True),
                                         (CONTACTS["People/Anna.md"], False)], 1):
@@ -218,12 +215,7 @@ def test_a_dated_contact_note_is_patched(tmp_path: Path) -> None:
     contact anew and its mentions of the others."""
     root, cache_dir = tmp_path / "vault", tmp_path / "cache"
     files = {**CONTACTS, **OTHERS, "People/Dora.md": "---\ndate: 2026-11-02\n---\nMet [[Bo]].\n"}
-    for rel, text in files.items():
-        (root / rel).parent.mkdir(parents=True, exist_ok=True)
-        (root / rel).write_text(text, encoding="utf-8")
-        os.utime(root / rel, (OLD, OLD))
-    for _ in range(2):
-        read(root, cache_dir)
+    stored(root, cache_dir, files)
     dora = root / "People" / "Dora.md"
     for n, more in enumerate(["## Log\n- 2026-11-20 Call\n", "Then [[Cem]] and [[Dora]].\n",
                               "No more links.\n"], 1):
