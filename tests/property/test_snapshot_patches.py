@@ -248,3 +248,31 @@ def test_links_any_rules_out_only_what_cannot_resolve(targets: list[str],
         return tail in wanted or link_key(tail) in wanted
 
     assert links_any(targets, wanted) == any(may_resolve(t) for t in targets)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.tuples(NAMEISH, NAMEISH, st.lists(NAMEISH, max_size=2)), max_size=6),
+       st.lists(NAMEISH, min_size=1, max_size=4))
+def test_the_lookup_resolves_links_by_its_levels(people: list[tuple[str, str, list[str]]],
+                                                targets: list[str]) -> None:
+    """Held to its definition: the contacts whose note path, else file name, else name,
+    else an alias is the link's (else, for a link with folders, its file name's)."""
+    from vaultnetz.contacts import ContactLookup
+    from vaultnetz.model import Contact
+    from vaultnetz.notes import link_key
+
+    contacts = tuple(Contact(f"People/{path}.md", name or "x", tuple(aliases))
+                     for path, name, aliases in people)
+
+    def defined(key: str) -> list[int]:
+        for level in (lambda c: [c.path], lambda c: [c.path.rsplit("/", 1)[-1]],
+                      lambda c: [c.name], lambda c: list(c.aliases)):
+            found = [i for i, c in enumerate(contacts)
+                     if key in {link_key(text) for text in level(c)}]
+            if found:
+                return found
+        return defined(link_key(key.rsplit("/", 1)[-1])) if "/" in key else []
+
+    lookup = ContactLookup(contacts)
+    for target in targets:
+        assert lookup.resolve(target) == defined(link_key(target)), target
