@@ -14,7 +14,7 @@ from __future__ import annotations
 import unicodedata
 from bisect import bisect_left, insort
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from datetime import date
 from operator import attrgetter
 from typing import NamedTuple
@@ -123,6 +123,22 @@ class Patched(NamedTuple):
     lookup: ContactLookup | None  # for the vault's contacts, when there is one
 
 
+@dataclass
+class _Changes:
+    """What the changed notes are now, as ``patch`` works it out."""
+
+    touched: set[str]  # the changed and removed notes' paths (then those read again too)
+    bases: dict[str, Contact] = field(default_factory=dict)  # built anew, no mentions yet
+    gone: set[str] = field(default_factory=set)  # contacts no more
+    renamed: bool = False  # a contact came, went, or has another name or aliases
+    keys: set[str] = field(default_factory=set)  # names that came or went (link keys)
+    problems: list[Problem] = field(default_factory=list)  # the changed notes'
+    trips: dict[str, Trip | None] = field(default_factory=dict)  # by path; None: no trip
+    broken: set[str] = field(default_factory=set)  # contact notes read now that are broken
+    dated: list[tuple[Note, date]] = field(default_factory=list)  # their links: mentions
+    reach: dict[str, int] = field(default_factory=dict)  # of each note read, now
+
+
 def patch(vault: Vault, changed: list[tuple[Note, int]], removed: list[str], config: Config,
           may_be_plain: Callable[[str], bool], sources: dict[str, set[str]],
           linking: Linking, lookup: ContactLookup | None = None) -> Patched | None:
@@ -137,94 +153,125 @@ def patch(vault: Vault, changed: list[tuple[Note, int]], removed: list[str], con
     50,000 contacts, most of a daily note's patch.
     """
     contacts = vault.contacts
-    bases: dict[str, Contact] = {}  # the contacts built anew, without their mentions
-    gone: set[str] = set()  # contacts no more
-    renamed = False  # a contact added, removed, or with another name or aliases
-    changed_keys: set[str] = set()  # of those names: links by them may resolve otherwise
-    touched = {note.path for note, _ in changed} | set(removed)
-    kept = [p for p in vault.problems if p.path not in touched or p.code == "duplicate-name"]
-    added: list[Problem] = []  # the changed notes' problems
-    # The trips of the notes in a trips folder that changed or are gone (None: no trip).
-    trips: dict[str, Trip | None] = dict.fromkeys(
-        (rel for rel in touched if in_trip_folder(rel, config)), None)
-    now: dict[str, int] = {}
-    dated: list[tuple[Note, date]] = []  # the changed notes whose links are mentions
-    broken = set(vault.broken_contacts) - touched  # and those read now that are broken
-    for rel in removed:
-        old = _contact_at(contacts, rel)
-        if old is not None:
-            gone.add(rel)
-            changed_keys |= name_keys(old)
-    for note, _ in changed:
-        rel = note.path
-        old = _contact_at(contacts, rel)
-        is_contact = note.ok and is_contact_note(note, config)
-        day = mention_day(note, config)
-        if day is not None:
-            dated.append((note, day))
-        flag = MENTIONS if day is not None else 0
-        contact, field_problems = contact_from_note(note, config) if is_contact else (None, [])
-        if old is not None and contact is None:
-            gone.add(rel)  # no contact any more: broken, or untagged
-            changed_keys |= name_keys(old)
-        if is_contact or (not note.ok and in_people_folder(rel, config.people_folders)):
-            added.extend(note.problems)
-            added.extend(field_problems)
-            if contact is None:  # a contact note that cannot be read as one
-                broken.add(rel)
-                now[rel] = BROKEN | flag
-                continue
-            if old is None or (contact.name, contact.aliases) != (old.name, old.aliases):
-                renamed = True
-                changed_keys |= name_keys(contact) ^ (set() if old is None else name_keys(old))
-            bases[rel] = contact
-            now[rel] = CONTACT | flag
-            continue
-        if in_trip_folder(rel, config):
-            trip, trip_problems = trip_from_note(note, config) if note.ok else (None, [])
-            added.extend(note.problems)
-            added.extend(trip_problems)
-            trips[rel] = trip
-            now[rel] = TRIP | flag
-            continue
-        if not may_be_plain(rel):
-            return None  # in a people folder, and neither a contact nor broken: none is
-        added.extend(note.problems)
-        now[rel] = PLAIN | flag
-    renamed = renamed or bool(gone)
-    if changed_keys:
-        again = linking(words(changed_keys))
+    found = _read_changes(vault, changed, removed, config, may_be_plain)
+    if found is None:
+        return None
+    # What stays of the vault's problems and broken contacts: those of the notes not read.
+    kept = [p for p in vault.problems if p.path not in found.touched
+            or p.code == "duplicate-name"]
+    broken = (set(vault.broken_contacts) - found.touched) | found.broken
+    if found.keys:  # the notes whose links may resolve otherwise: their mentions anew
+        again = linking(words(found.keys))
         if again is None:
             return None
-        for note in again:  # unchanged: only their mentions are made again
-            if note.path not in touched:
-                touched.add(note.path)
+        for note in again:
+            if note.path not in found.touched:
+                found.touched.add(note.path)
                 day = mention_day(note, config)
                 if day is not None:
-                    dated.append((note, day))
-                now[note.path] = _reach(
+                    found.dated.append((note, day))
+                found.reach[note.path] = _reach(
                     note.path, _contact_at(contacts, note.path) is not None,
                     note.path in vault.broken_contacts, day is not None, config, may_be_plain)
     # The contacts as they are now, those built anew still without mentions: in their
     # places, or, when some came or went, in the order of their paths (as a build has them).
-    moved = bool(gone) or any(_contact_at(contacts, path) is None for path in bases)
-    if moved:
-        out = sorted([c for c in contacts if c.path not in gone and c.path not in bases]
+    bases, renamed = found.bases, found.renamed
+    if found.gone or any(_contact_at(contacts, path) is None for path in bases):
+        out = sorted([c for c in contacts if c.path not in found.gone and c.path not in bases]
                      + list(bases.values()), key=attrgetter("path"))
     else:
         out = [bases.get(c.path, c) for c in contacts] if renamed else list(contacts)
     mentions: list[tuple[str, Interaction]] = []
     if renamed:
         lookup = None  # the names, or their places, are others now
-    if dated:
+    if found.dated:
         names = tuple(out) if renamed else contacts
         lookup = lookup or ContactLookup(names)
-        for note, day in dated:
+        for note, day in found.dated:
             mentions.extend(mentions_in(note, day, names, lookup))
-    # Each contact's mentions: those from unchanged notes, and the changed notes' anew,
-    # in the order of the notes' paths (as a full build makes them).
+    _attach_mentions(contacts, out, found, mentions, sources)
+    final = tuple(out)
+    if renamed:  # who shares a name with whom: worked out again
+        kept = [p for p in kept if p.code != "duplicate-name"] + duplicate_problems(final)
+        kept.extend(found.problems)
+        kept.sort(key=_problem_order)
+    else:  # the others are in order: the few new ones put in their places
+        for problem in sorted(found.problems, key=_problem_order):
+            insort(kept, problem, key=_problem_order)
+    for source in found.touched:
+        sources.pop(source, None)
+    for path, interaction in mentions:
+        sources.setdefault(interaction.path, set()).add(path)
+    count = vault.note_count + sum(1 for _, reach in changed if reach == NEW) - len(removed)
+    trips = vault.trips if not found.trips else tuple(sorted(
+        [t for t in vault.trips if t.path not in found.trips]
+        + [t for t in found.trips.values() if t is not None], key=attrgetter("path")))
+    return Patched(replace(vault, contacts=final, problems=tuple(kept), note_count=count,
+                           trips=trips, broken_contacts=tuple(sorted(broken))),
+                   found.reach, lookup)
+
+
+def _read_changes(vault: Vault, changed: list[tuple[Note, int]], removed: list[str],
+                  config: Config, may_be_plain: Callable[[str], bool]) -> _Changes | None:
+    """What each changed note is now, and what is gone with the removed ones; None when
+    one cannot be patched."""
+    contacts = vault.contacts
+    found = _Changes({note.path for note, _ in changed} | set(removed))
+    # The trips of the notes in a trips folder that changed or are gone (None: no trip).
+    found.trips = dict.fromkeys((r for r in found.touched if in_trip_folder(r, config)), None)
+    for rel in removed:
+        old = _contact_at(contacts, rel)
+        if old is not None:
+            found.gone.add(rel)
+            found.keys |= name_keys(old)
+    for note, _ in changed:
+        rel = note.path
+        old = _contact_at(contacts, rel)
+        is_contact = note.ok and is_contact_note(note, config)
+        day = mention_day(note, config)
+        if day is not None:
+            found.dated.append((note, day))
+        flag = MENTIONS if day is not None else 0
+        contact, field_problems = contact_from_note(note, config) if is_contact else (None, [])
+        if old is not None and contact is None:
+            found.gone.add(rel)  # no contact any more: broken, or untagged
+            found.keys |= name_keys(old)
+        if is_contact or (not note.ok and in_people_folder(rel, config.people_folders)):
+            found.problems.extend(note.problems)
+            found.problems.extend(field_problems)
+            if contact is None:  # a contact note that cannot be read as one
+                found.broken.add(rel)
+                found.reach[rel] = BROKEN | flag
+                continue
+            if old is None or (contact.name, contact.aliases) != (old.name, old.aliases):
+                found.renamed = True
+                found.keys |= name_keys(contact) ^ (set() if old is None else name_keys(old))
+            found.bases[rel] = contact
+            found.reach[rel] = CONTACT | flag
+            continue
+        if in_trip_folder(rel, config):
+            trip, trip_problems = trip_from_note(note, config) if note.ok else (None, [])
+            found.problems.extend(note.problems)
+            found.problems.extend(trip_problems)
+            found.trips[rel] = trip
+            found.reach[rel] = TRIP | flag
+            continue
+        if not may_be_plain(rel):
+            return None  # in a people folder, and neither a contact nor broken: none is
+        found.problems.extend(note.problems)
+        found.reach[rel] = PLAIN | flag
+    found.renamed = found.renamed or bool(found.gone)
+    return found
+
+
+def _attach_mentions(contacts: tuple[Contact, ...], out: list[Contact], found: _Changes,
+                     mentions: list[tuple[str, Interaction]], sources: dict[str, set[str]]
+                     ) -> None:
+    """Each contact in ``out`` with its mentions: those from unchanged notes, and the
+    changed notes' anew, in the order of the notes' paths (as a full build makes them)."""
+    touched, bases = found.touched, found.bases
     mentioned = {path for source in touched for path in sources.get(source, ())}
-    affected = (set(bases) | {path for path, _ in mentions} | mentioned) - gone
+    affected = (set(bases) | {path for path, _ in mentions} | mentioned) - found.gone
     new_mentions: dict[str, list[Interaction]] = {}
     for path, interaction in mentions:
         new_mentions.setdefault(path, []).append(interaction)
@@ -239,25 +286,6 @@ def patch(vault: Vault, changed: list[tuple[Note, int]], removed: list[str], con
             i for i in old.interactions if i.source == "mention" and i.path not in touched]
         all_mentions = sorted(kept_mentions + new_mentions.get(path, []), key=lambda i: i.path)
         out[_place(out, path)] = replace(contact, interactions=own + tuple(all_mentions))
-    final = tuple(out)
-    if renamed:  # who shares a name with whom: worked out again
-        kept = [p for p in kept if p.code != "duplicate-name"] + duplicate_problems(final)
-        kept.extend(added)
-        kept.sort(key=_problem_order)
-    else:  # the others are in order: the few new ones put in their places
-        for problem in sorted(added, key=_problem_order):
-            insort(kept, problem, key=_problem_order)
-    for source in touched:
-        sources.pop(source, None)
-    for path, interaction in mentions:
-        sources.setdefault(interaction.path, set()).add(path)
-    count = vault.note_count + sum(1 for _, reach in changed if reach == NEW) - len(removed)
-    trips_now = vault.trips if not trips else tuple(sorted(
-        [t for t in vault.trips if t.path not in trips]
-        + [t for t in trips.values() if t is not None], key=attrgetter("path")))
-    return Patched(replace(vault, contacts=final, problems=tuple(kept), note_count=count,
-                           trips=trips_now, broken_contacts=tuple(sorted(broken))),
-                   now, lookup)
 
 
 def _problem_order(problem: Problem) -> tuple[str, int, str]:

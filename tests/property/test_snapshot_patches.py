@@ -229,6 +229,22 @@ def test_a_dated_contact_note_is_patched(tmp_path: Path) -> None:
     assert [i.path for i in bo.interactions if i.source == "mention"] == ["Daily/2026-11-02.md"]
 
 
+def test_the_notes_read_again_for_a_new_name_keep_their_problems(tmp_path: Path) -> None:
+    """A daily note read again because a contact now answers to a name it links keeps its
+    own warnings: only the changed notes' problems are worked out again."""
+    root, cache_dir = tmp_path / "vault", tmp_path / "cache"
+    daily = "## Log\n- 03/11/2026 Lunch\n\nMet [[Nobody]].\n"  # a date not YYYY-MM-DD
+    stored(root, cache_dir, {**CONTACTS, **OTHERS, "Daily/2026-11-03.md": daily})
+    eve = root / "Elsewhere" / "Eve.md"
+    eve.write_text(NEW_NOTES["Elsewhere/Eve.md"], encoding="utf-8")
+    os.utime(eve, (OLD + 1, OLD + 1))
+    vault, index = read(root, cache_dir)
+    assert index.from_snapshot and index.parsed == 2
+    assert parts(vault) == parts(load_vault(root))
+    assert [p.code for p in vault.problems if p.path == "Daily/2026-11-03.md"] == [
+        "log-date-form"]
+
+
 NAMEISH = st.text(st.sampled_from("aAbBöÖßİ .-/\\\t\u0308\u00a0mdMD"), max_size=12)
 
 
