@@ -109,6 +109,22 @@ def stored(root: Path, cache_dir: Path, files: dict[str, str] | None = None) -> 
     return vault
 
 
+def patched(root: Path, cache_dir: Path, rel: str, text: str | None, when: int,
+            parsed: int) -> Vault:
+    """``rel`` written with ``text`` and its mtime set to ``when`` (removed for None): the
+    next run patches the snapshot, reading ``parsed`` notes, into the vault built afresh."""
+    path = root / rel
+    if text is None:
+        path.unlink()
+    else:
+        path.write_text(text, encoding="utf-8")
+        os.utime(path, (when, when))
+    vault, index = read(root, cache_dir)
+    assert index.from_snapshot and index.parsed == parsed, rel
+    assert parts(vault) == parts(load_vault(root)), rel
+    return vault
+
+
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(steps)
 def test_a_patched_vault_is_the_vault_built_afresh(changes: list[tuple[str, str, bool]]) -> None:
@@ -177,18 +193,11 @@ def test_only_the_changed_notes_are_read(tmp_path: Path) -> None:
     daily.write_text("[[Bo]] called, then [[Nobody]].\n", encoding="utf-8")
     os.utime(daily, (OLD + 2, OLD + 2))
     read(root, cache_dir)
-    eve = root / "Elsewhere" / "Eve.md"
-    eve.write_text(NEW_NOTES["Elsewhere/Eve.md"], encoding="utf-8")
-    os.utime(eve, (OLD + 3, OLD + 3))
-    vault, index = read(root, cache_dir)
-    assert index.from_snapshot and index.parsed == 2
-    assert parts(vault) == parts(load_vault(root))
-    eve_contact = next(c for c in vault.contacts if c.path == "Elsewhere/Eve.md")
+    eve = "Elsewhere/Eve.md"
+    vault = patched(root, cache_dir, eve, NEW_NOTES[eve], OLD + 3, parsed=2)
+    eve_contact = next(c for c in vault.contacts if c.path == eve)
     assert [i.path for i in eve_contact.interactions] == ["Daily/2026-11-02.md"]
-    eve.unlink()  # and gone again: the mention with her
-    vault, index = read(root, cache_dir)
-    assert index.from_snapshot and index.parsed == 1
-    assert parts(vault) == parts(load_vault(root))
+    patched(root, cache_dir, eve, None, 0, parsed=1)  # and gone again: the mention with her
 
 
 def test_a_contact_broken_and_mended_is_patched(tmp_path: Path) -> None:
@@ -197,14 +206,9 @@ def test_a_contact_broken_and_mended_is_patched(tmp_path: Path) -> None:
     contact gone, then back, with its mentions)."""
     root, cache_dir = tmp_path / "vault", tmp_path / "cache"
     stored(root, cache_dir)
-    anna = root / "People" / "Anna.md"
     for n, (text, broken) in enumerate([("---\nname: [\n---\n", True),
                                         (CONTACTS["People/Anna.md"], False)], 1):
-        anna.write_text(text, encoding="utf-8")
-        os.utime(anna, (OLD + n, OLD + n))
-        vault, index = read(root, cache_dir)
-        assert index.from_snapshot and index.parsed == 2
-        assert parts(vault) == parts(load_vault(root))
+        vault = patched(root, cache_dir, "People/Anna.md", text, OLD + n, parsed=2)
         assert ("People/Anna.md" in vault.broken_contacts) == broken
         assert any(c.path == "People/Anna.md" for c in vault.contacts) != broken
 
@@ -220,11 +224,8 @@ def test_a_dated_contact_note_is_patched(tmp_path: Path) -> None:
     for n, more in enumerate(["## Log\n- 2026-11-20 Call\n", "Then [[Cem]] and [[Dora]].\n",
                               "No more links.\n"], 1):
         text = dora.read_text(encoding="utf-8") + more
-        dora.write_text(text if n < 3 else text.replace("[[", "(("), encoding="utf-8")
-        os.utime(dora, (OLD + n, OLD + n))
-        vault, index = read(root, cache_dir)
-        assert index.from_snapshot and index.parsed == 1
-        assert parts(vault) == parts(load_vault(root))
+        vault = patched(root, cache_dir, "People/Dora.md",
+                        text if n < 3 else text.replace("[[", "(("), OLD + n, parsed=1)
     bo = next(c for c in vault.contacts if c.path == "People/Bo.md")
     assert [i.path for i in bo.interactions if i.source == "mention"] == ["Daily/2026-11-02.md"]
 
@@ -235,12 +236,8 @@ def test_the_notes_read_again_for_a_new_name_keep_their_problems(tmp_path: Path)
     root, cache_dir = tmp_path / "vault", tmp_path / "cache"
     daily = "## Log\n- 03/11/2026 Lunch\n\nMet [[Nobody]].\n"  # a date not YYYY-MM-DD
     stored(root, cache_dir, {**CONTACTS, **OTHERS, "Daily/2026-11-03.md": daily})
-    eve = root / "Elsewhere" / "Eve.md"
-    eve.write_text(NEW_NOTES["Elsewhere/Eve.md"], encoding="utf-8")
-    os.utime(eve, (OLD + 1, OLD + 1))
-    vault, index = read(root, cache_dir)
-    assert index.from_snapshot and index.parsed == 2
-    assert parts(vault) == parts(load_vault(root))
+    vault = patched(root, cache_dir, "Elsewhere/Eve.md", NEW_NOTES["Elsewhere/Eve.md"],
+                    OLD + 1, parsed=2)
     assert [p.code for p in vault.problems if p.path == "Daily/2026-11-03.md"] == [
         "log-date-form"]
 
